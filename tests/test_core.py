@@ -1,0 +1,87 @@
+"Unit tests of hala.core: the profile schema, overrides, errors, results files, manifests, cached steps."
+import json
+from pathlib import Path
+
+import pytest, yaml
+
+from hala.core import (HalaError, cached_step, flatten, load_profile, save_metrics, stage_names, stage_fingerprint,
+                       stage_done, finish_stage, read_manifest, project_root)
+
+def test_both_profiles_validate_with_identical_keys():
+    toy, paper = (yaml.safe_load((project_root()/f"data/profiles/{p}.yaml").read_text()) for p in ("toy", "paper"))
+    strip = lambda d: {k for k in flatten(d) if not k.startswith("toy_world.pico")}
+    assert strip(toy) == strip(paper)
+    assert load_profile("toy").profile == "toy" and load_profile("paper").profile == "paper"
+
+def test_paper_profile_holds_the_papers_ids():
+    p = load_profile("paper")
+    assert p.models.teacher == "CohereLabs/command-a-translate-08-2025"
+    assert p.models.teacher_fp8_reference == "hammh0a/command-a-translate-FP8-Dynamic"
+    assert p.models.judge == "Qwen/Qwen2.5-3B-Instruct"
+    assert p.models.translator_base == "LiquidAI/LFM2-1.2B"
+    assert p.models.bases == {"350M": "LiquidAI/LFM2-350M", "700M": "LiquidAI/LFM2-700M",
+                              "1.2B": "LiquidAI/LFM2-1.2B", "9B": "QCRI/Fanar-1-9B-Instruct"}
+    assert (p.datasets.supervision_en.id, p.datasets.supervision_en.limit) == ("Open-Orca/OpenOrca", 405000)
+    assert (p.datasets.parallel_candidates.id, p.datasets.parallel_candidates.config) == ("Helsinki-NLP/opus-100", "ar-en")
+    assert p.fp8.scheme == "FP8_DYNAMIC" and p.fp8.ignore == ["lm_head"] and p.merge.t == 0.5
+    assert p.prompts.teacher_translate == "Translate from English to Arabic: {text}"
+    assert not p.toy_world.enabled and not p.hub_offline
+    # every model reference of the paper profile is a hub id, never a run-folder path
+    for ref in [p.models.teacher, p.models.judge, p.models.translator_base, *p.models.bases.values()]:
+        assert not ref.startswith("run:") and p.ref(ref) == ref
+
+def test_toy_refs_resolve_into_the_run_folder():
+    t = load_profile("toy")
+    assert t.ref(t.models.bases["9B"]) == str(t.run_dir/"01_assets/models/gemma2-9B")
+    assert set(t.toy_world.pico) >= {"teacher", "judge"} and {m.arch for m in t.toy_world.pico.values()} >= {"cohere2", "lfm2", "gemma2"}
+
+@pytest.mark.parametrize("name,overrides,expect", [
+    ("nope", "", "unknown profile 'nope' (available: paper, toy)"),
+    ("toy", "bogus.key=1", "unknown key 'bogus.key' in profile 'toy'"),
+    ("toy", "seed=abc", "profile 'toy': seed: input should be a valid integer"),
+    ("toy", "merge.t=2", "profile 'toy': merge.t: input should be less than or equal to 1"),
+    ("toy", "device=tpu", "profile 'toy': device: input should be 'cpu', 'cuda' or 'auto'"),
+    ("toy", "seed", "bad override 'seed': expected key.path=value"),
+    ("toy", "seed.x=1", "unknown key 'seed.x'"),
+])
+def test_errors_are_one_line_and_name_the_problem(name, overrides, expect):
+    with pytest.raises(HalaError) as e: load_profile(name, overrides)
+    assert expect in str(e.value) and "\n" not in str(e.value)
+
+def test_overrides_parse_yaml_values():
+    c = load_profile("toy", ["toy_world.enabled=false", "merge.t=0.25", "toy_world.parallel.sources=[quran]"])
+    assert (c.toy_world.enabled, c.merge.t, c.toy_world.parallel.sources) == (False, 0.25, ["quran"])
+    assert load_profile("toy", "seed=7; threads=1").seed == 7
+
+def test_save_metrics_is_deterministic(tmp_path):
+    c = load_profile("toy", [f"results_root={tmp_path}"])
+    a = save_metrics({"b": 1 / 3, "a": [0.1 + 0.2]}, "m", c).read_bytes()
+    b = save_metrics({"a": [0.3000000000000001], "b": 0.3333333}, "m", c).read_bytes()
+    assert a == b and json.loads(a) == {"a": [0.3], "b": 0.333333, "profile": "toy"}
+
+def test_cached_step_rebuilds_only_on_a_new_key_and_survives_a_crash(tmp_path):
+    calls = []
+    def build(d): calls.append(1); (d/"f").write_text(str(len(calls)))
+    cached_step(tmp_path/"s", {"k": 1}, build); cached_step(tmp_path/"s", {"k": 1}, build)
+    assert len(calls) == 1
+    cached_step(tmp_path/"s", {"k": 1}, build, force=True); assert len(calls) == 2
+    def crash(d): (d/"f").write_text("half"); raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt): cached_step(tmp_path/"s", {"k": 2}, crash)
+    assert (tmp_path/"s"/"f").read_text() == "2" and [p.name for p in tmp_path.iterdir()] == ["s"]
+
+def test_stages_are_discovered_in_order():
+    names = stage_names()
+    assert names[:2] == ["00_core", "01_assets"] and names == sorted(names)
+    assert "00a_cli" not in names and "00b_textgen" not in names  # library notebooks are not stages
+
+def test_manifest_fingerprint_tracks_config_and_upstream(tmp_path):
+    c = load_profile("toy", [f"run_root={tmp_path}"])
+    assert not stage_done(c, "00_core")
+    finish_stage(c, "00_core", counts={"n": 1})
+    assert stage_done(c, "00_core")
+    assert not stage_done(load_profile("toy", [f"run_root={tmp_path}", "seed=1"]), "00_core")  # config changed
+    up = stage_fingerprint(c, "01_assets")["upstream"]
+    finish_stage(c, "00_core", counts={"n": 2})  # the upstream stage produced something else
+    assert stage_fingerprint(c, "01_assets")["upstream"] != up
+    finish_stage(c, "00_core", counts={"n": 2})  # the same output again: downstream digest unchanged
+    assert read_manifest(c, "00_core")["counts"] == {"n": 2}
