@@ -15,3 +15,17 @@ def roots(tmp_path):
     "`--set` arguments that send a run's models and results into a temporary folder."
     return ["--set", f"run_root={tmp_path/'runs'}", "--set", f"results_root={tmp_path/'results'}",
             "--set", f"toy_world.wheel_dir={ROOT/'runs'/'sources'}"]
+
+
+@pytest.fixture(scope="session")
+def toy_run(tmp_path_factory):
+    "One full `hala reproduce --profile toy` in a temporary folder: (results dir, runs dir, --set args, process)."
+    import time
+    base = tmp_path_factory.mktemp("toy")
+    roots = ["--set", f"run_root={base/'runs'}", "--set", f"results_root={base/'results'}",
+             "--set", f"toy_world.wheel_dir={ROOT/'runs'/'sources'}"]
+    t0 = time.time()
+    r = hala("reproduce", "--profile", "toy", "--no-progress", *roots)
+    print(r.stdout, f"\nfirst run: {time.time() - t0:.0f}s")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return base/"results"/"toy", base/"runs"/"toy", roots, r

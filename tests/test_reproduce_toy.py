@@ -8,17 +8,6 @@ import pytest
 from conftest import ROOT, hala
 from hala.core import stage_names
 
-@pytest.fixture(scope="module")
-def toy_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("toy")
-    roots = ["--set", f"run_root={base/'runs'}", "--set", f"results_root={base/'results'}",
-             "--set", f"toy_world.wheel_dir={ROOT/'runs'/'sources'}"]
-    t0 = time.time()
-    r = hala("reproduce", "--profile", "toy", "--no-progress", *roots)
-    print(r.stdout, f"\nfirst run: {time.time() - t0:.0f}s")
-    assert r.returncode == 0, r.stdout + r.stderr
-    return base/"results"/"toy", base/"runs"/"toy", roots, r
-
 def test_every_stage_ran_and_wrote_its_results(toy_run):
     res, runs, _, r = toy_run
     for s in stage_names():
@@ -56,7 +45,8 @@ def test_a_failing_stage_names_itself_and_its_cell(roots):
     assert msg.startswith("hala: stage 01_assets failed in cell") and "no folder 'no-such-folder'" in msg, r.stderr
 
 SMALL = ["toy_world.teacher_train.steps=40", "toy_world.pretrain.steps=10", "toy_world.instructions.max_records=200",
-         "toy_world.tokenizer.max_train_texts=4000", "toy_world.eval_max_new_tokens=16"]
+         "toy_world.tokenizer.max_train_texts=4000", "toy_world.eval_max_new_tokens=16", "fp8.parity_pairs=60",
+         "fp8.parity_max_new_tokens=16", "fp8.throughput_requests=16", "fp8.throughput_batch_sizes=[4]", "fp8.bootstrap_samples=200"]
 
 def test_same_seed_gives_identical_metrics_files(roots):
     args = ["reproduce", "--profile", "toy", "--no-progress", "--force", *roots]
