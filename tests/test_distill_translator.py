@@ -1,0 +1,63 @@
+"Stages 03-04: the judge's strict contract, the paper profile's ids and prompts, and the toy run's results."
+import json
+from pathlib import Path
+
+import pytest
+
+from hala.core import load_profile
+from hala.distill import parse_verdict, cheap_filter, instruction_response
+from hala.engine import run_job
+
+GARBAGE = ["", " ", "accept?", "accept", "Accept", "ACCEPT?", "ACCEPT!", "ACCEPTED", "ACCEP", "I ACCEPT", "ACCEPT ACCEPT",
+           "ACCEPT, but the Arabic is incomplete", "ACCEPT\nREJECT", "نعم", "قبول", "yes", "true", "1", "<ACCEPT>", "**ACCEPT**",
+           "ACCEPT REJECT", "REJECT?", "\x00", "None"]
+
+@pytest.mark.parametrize("answer", GARBAGE)
+def test_a_judge_answering_garbage_never_lets_a_pair_through(answer):
+    assert parse_verdict(answer)[0] is False
+
+def test_only_a_bare_accept_accepts():
+    assert parse_verdict("ACCEPT") == (True, "accept") and parse_verdict(" ACCEPT.\n") == (True, "accept")
+    assert parse_verdict("REJECT") == (False, "reject") and parse_verdict(None) == (False, "unparseable")
+
+def test_garbage_judge_through_the_engine_accepts_nothing(tmp_path):
+    class GarbageJudge:
+        name = "garbage"
+        def generate(self, reqs): return [{"id": r["id"], "text": GARBAGE[int(r["id"]) % len(GARBAGE)]} for r in reqs]
+    reqs = [{"id": str(i), "prompt": f"English: x{i}\nArabic: y"} for i in range(3 * len(GARBAGE))]
+    res = run_job(reqs, tmp_path/"j", GarbageJudge(), shard_size=10, progress=False)
+    verdicts = [parse_verdict(r["text"]) for r in res.values()]
+    assert not any(ok for ok, _ in verdicts) and {why for _, why in verdicts} == {"unparseable"}
+
+def test_cheap_filters_and_record_shapes():
+    keep, why = cheap_filter([("Egypt", "مصر"), ("Egypt", "Egypt"), ("Egypt", "مصر")], 3.0, 0.5)
+    assert keep == [0] and why == {"arabic side not Arabic": 1, "exact duplicate": 1}
+    assert instruction_response({"system_prompt": "", "question": "Q", "response": "A"})[0] == ("Q", "A")
+    assert instruction_response({"foo": 1}) == (None, "neither messages nor question/response")
+
+def test_paper_profile_ids_and_prompts_for_stages_2_and_3():
+    p = load_profile("paper")
+    assert (p.datasets.supervision_en.id, p.datasets.supervision_en.split, p.datasets.supervision_en.limit) == ("Open-Orca/OpenOrca", "train", 405000)
+    assert (p.datasets.parallel_candidates.id, p.datasets.parallel_candidates.config) == ("Helsinki-NLP/opus-100", "ar-en")
+    assert p.models.judge == "Qwen/Qwen2.5-3B-Instruct" and p.distill.judge_train_steps == 0
+    assert "{en}" in p.distill.judge_prompt and "{ar}" in p.distill.judge_prompt and "ACCEPT" in p.distill.judge_prompt
+    assert p.models.translator_base == "LiquidAI/LFM2-1.2B" and p.models.translator_reference == "hammh0a/Hala-1.2B-EN-AR-Translator"
+    assert p.prompts.translator == "Translate everything that follows into Arabic:\n\n{text}"
+    assert p.prompts.teacher_translate == "Translate from English to Arabic: {text}"
+    assert p.models.teacher_fp8 == "run:02_teacher_fp8/teacher-fp8" and p.distill.noise_share == 0
+    assert p.translator.bf16 and p.translator.max_steps == -1 and p.translator.epochs > 0
+
+def test_toy_supervision_and_translator(toy_run):
+    res, runs = toy_run[0], toy_run[1]
+    for t in ("distill_filters", "distill_examples", "translator_quality"): assert (res/"tables"/f"{t}.csv").exists(), t
+    assert (res/"figures"/"translator_loss.png").exists()
+    d = json.loads((res/"metrics"/"distill.json").read_text())
+    assert d["by_source"].get("judged/pair", 0) > 0 and d["by_source"].get("teacher/response", 0) > 0, d["by_source"]
+    # the pico judge's skill is reported, not required (measured: it barely separates corrupted from clean pairs)
+    assert set(d["judge_quality"]) == {"corrupted_rejected", "clean_accepted", "corrupted_after_cheap_filters"}
+    assert d["judge_verdicts"].get("accept", 0) + d["judge_verdicts"].get("reject", 0) + d["judge_verdicts"].get("unparseable", 0) \
+        == next(f["remaining"] for f in d["filters"] if f["step"] == "cheap filters")
+    assert (runs/"03_distill"/"supervision"/"README.md").exists() and (runs/"04_translator"/"translator"/"README.md").exists()
+    q = json.loads((res/"metrics"/"translator.json").read_text())["quality"]
+    assert set(q) == {"base", "translator (ours)", "teacher BF16", "teacher FP8"}
+    assert q["translator (ours)"]["chrf++"] > q["base"]["chrf++"] + 3, q
