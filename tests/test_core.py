@@ -85,3 +85,12 @@ def test_manifest_fingerprint_tracks_config_and_upstream(tmp_path):
     assert stage_fingerprint(c, "01_assets")["upstream"] != up
     finish_stage(c, "00_core", counts={"n": 2})  # the same output again: downstream digest unchanged
     assert read_manifest(c, "00_core")["counts"] == {"n": 2}
+
+def test_parallel_datasets_give_en_ar_or_a_clear_error(tmp_path):
+    from hala.core import load_pairs, write_jsonl
+    c = load_profile("toy", [f"run_root={tmp_path}"])
+    ref = c.datasets.mt_eval
+    write_jsonl(c.dataset_file(ref), [{"translation": {"en": "Egypt", "ar": "مصر"}}, {"en": "Oman", "ar": "عمان", "id": "x"}])
+    assert [(r["id"], r["en"], r["ar"]) for r in load_pairs(c, ref)] == [("0", "Egypt", "مصر"), ("x", "Oman", "عمان")]
+    write_jsonl(c.dataset_file(ref), [{"question": "What?", "answer_ar": "ماذا"}])
+    with pytest.raises(HalaError, match=r"has no en/ar text \(columns: answer_ar, question\)"): load_pairs(c, ref)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from hala.core import load_profile, load_records
+from hala.core import load_profile, load_pairs
 from hala.engine import TransformersBackend, VLLMBackend, run_job
 from hala.textgen import translation_messages
 
@@ -33,9 +33,9 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
     if not VLLM_PY.exists():
         if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
         pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
-    runs = toy_run[1]
-    cfg = load_profile("toy")
-    pairs = load_records(cfg, cfg.datasets.mt_eval)[:64]
+    runs, roots = toy_run[1], toy_run[2]
+    cfg = load_profile("toy", roots[1::2])  # the toy run's folders
+    pairs = load_pairs(cfg, cfg.datasets.mt_eval)[:64]
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], cfg.prompts.teacher_translate), "max_new_tokens": 48}
             for i, p in enumerate(pairs)]
     rates = {}
