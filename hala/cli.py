@@ -15,7 +15,8 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
                        read_manifest)
 
 # %% auto #0
-__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'main']
+__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
+           'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -133,7 +134,19 @@ def bench_fp8_gemm(profile: str = "toy", overrides: Sequence[str] = (), hidden: 
     print(f"-> {out}")
     return rows
 
-# %% ../nbs/00a_cli.ipynb #2fe6ef53
+# %% ../nbs/00a_cli.ipynb #e0f78e7d
+def translate_slice(profile: str = "toy", shard: str = "0/1", overrides: Sequence[str] = (), progress: bool = True) -> dict:
+    "Translate the chunks of slice `shard` ('i/n') of stage 05 for a profile."
+    cfg = setup_env(load_profile(profile, list(overrides)))
+    from hala.corpus import parse_shard, translate_corpus
+    parse_shard(shard)  # a bad slice is an error before anything loads
+    if not Path(cfg.ref(cfg.models.corpus_translator)).exists() and cfg.models.corpus_translator.startswith("run:"):
+        raise HalaError(f"the translator {cfg.models.corpus_translator} is not built: run `hala reproduce --profile {cfg.profile} --stages 04` first")
+    r = translate_corpus(cfg, shard=shard, progress=progress)
+    print(f"slice {shard}: {r['translated_now']} chunk(s) translated now, {r['chunks']} in the slice; chunks in {r['work_dir']}")
+    return r
+
+# %% ../nbs/00a_cli.ipynb #c122463b
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hala", description="The Hala recipe: reproduce the paper stage by stage.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -156,6 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--hidden", type=int, default=12288, help="fp8-gemm: hidden size [12288, a 111B model's]")
     b.add_argument("--width", type=int, default=36864, help="fp8-gemm: output width [36864]")
     b.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256, 1024], help="fp8-gemm: batch sizes")
+    t = sub.add_parser("translate-corpus", help="stage 05's translation for one slice of the chunks (for many machines)")
+    t.add_argument("--profile", default="toy")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    t.add_argument("--shard", default="0/1", help="this machine's slice i/n: every n-th chunk from the i-th [0/1]")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
     s.add_argument("--profile", default="toy")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -169,6 +187,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             reproduce(args.profile, args.stages, args.force, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench" and args.what == "fp8-gemm":
             bench_fp8_gemm(args.profile, args.overrides, args.hidden, args.width, args.batches)
+        elif args.cmd == "translate-corpus":
+            translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":
             bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
         else:

@@ -17,13 +17,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 # %% auto #0
-__all__ = ['STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef', 'Models', 'Datasets',
-           'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'Merge', 'PicoModel', 'TrainSteps', 'ParallelSources',
-           'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar',
-           'load_pairs', 'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table',
-           'save_metrics', 'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions', 'stage_notebooks',
-           'stage_names', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done',
-           'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+__all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
+           'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
+           'CorpusCost', 'Corpus', 'Merge', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
+           'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
+           'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table', 'save_metrics',
+           'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
+           'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic',
+           'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -72,6 +73,7 @@ class Models(_Strict):
     judge: str
     translator_base: str
     translator_reference: Optional[str]
+    corpus_translator: str
     bases: dict[str, str]
 
 class Datasets(_Strict):
@@ -130,6 +132,55 @@ class SFT(_Strict):
     bf16: bool
     gradient_checkpointing: bool
     eval_max_new_tokens: PositiveInt
+
+class CorpusSource(_Strict):
+    "One English instruction set for stage 05: where it is, how many records, and its schema's adapter."
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    id: str  # hub id, `run:STAGE/path`, or a JSONL path in the project
+    config: Optional[str]
+    split: str
+    limit: Optional[PositiveInt]
+    format: Literal["messages", "sharegpt", "fields"]
+    fields: dict[str, str]  # `fields`: system/user/input/assistant column names; others: optional `messages` key
+
+Policy = Literal["repair", "drop", "flag"]
+NoRepair = Literal["drop", "flag"]
+
+class DefectPolicy(_Strict):
+    "What stage 05 does with each defect class the audit finds (repair only where a repair exists)."
+    unbalanced_code_fence: NoRepair
+    unbalanced_latex: NoRepair
+    stray_html: Policy
+    literal_newline: Policy
+    untranslated: NoRepair
+    latin_ratio: NoRepair
+    length_ratio: NoRepair
+    repetition_loop: Policy
+    empty_turn: NoRepair
+    truncated: NoRepair
+    role_change: NoRepair
+    translation_failed: NoRepair
+
+class CorpusCost(_Strict):
+    "Figures for the GPU-hour estimate at the paper's scale."
+    records: PositiveInt
+    assumed_tokens_per_second: float = Field(gt=0)
+    assumption: str
+
+class Corpus(_Strict):
+    "Stage 05: translating English instruction sets into the Arabic corpus."
+    sources: list[CorpusSource] = Field(min_length=1)
+    chunk_records: PositiveInt  # records per chunk: the unit of resumption and of slicing across machines
+    max_segment_tokens: PositiveInt  # longer prose is cut at sentence, then word boundaries
+    max_new_tokens: PositiveInt
+    new_tokens_per_token: float = Field(gt=0)  # a segment's cap: this x its tokens + 8, at most max_new_tokens
+    max_turn_chars: PositiveInt
+    max_turns: PositiveInt
+    max_latin_ratio: float = Field(ge=0, le=1)
+    length_ratio: tuple[float, float]
+    repeat_min: int = Field(ge=2)
+    policy: DefectPolicy
+    cost: CorpusCost
 
 class Merge(_Strict):
     "mergekit settings for merging each Hala model with its base."
@@ -200,6 +251,7 @@ class Profile(_Strict):
     fp8: FP8
     distill: Distill
     translator: SFT
+    corpus: Corpus
     merge: Merge
     toy_world: ToyWorld
 
@@ -392,9 +444,11 @@ def save_fig(fig, name: str,  # file stem, e.g. "assets_training_loss"
     return out
 
 def save_table(df, name: str,  # file stem, e.g. "assets_sources"
-               cfg: Profile, caption: str = "") -> Path:
-    "Write a DataFrame to `results/<profile>/tables/<name>.csv` and `.md` (with caption and profile)."
-    d = _results_sub(cfg, "tables")
+               cfg: Profile, caption: str = "",
+               kind: str = "tables",  # "tables"; "timings" for wall-clock figures, which differ run to run
+              ) -> Path:
+    "Write a DataFrame to `results/<profile>/<kind>/<name>.csv` and `.md` (with caption and profile)."
+    d = _results_sub(cfg, kind)
     df.to_csv(d/f"{name}.csv", index=False, float_format="%.4f")
     head = f"{caption} " if caption else ""
     md = f"{head}(profile: {cfg.profile})\n\n" + df.to_markdown(index=False, floatfmt=".4f") + "\n"

@@ -26,6 +26,9 @@ def test_paper_profile_holds_the_papers_ids():
     assert p.fp8.scheme == "FP8_DYNAMIC" and p.fp8.ignore == ["lm_head"] and p.merge.t == 0.5
     assert p.prompts.teacher_translate == "Translate from English to Arabic: {text}"
     assert not p.toy_world.enabled and not p.hub_offline
+    assert [s.id for s in p.corpus.sources] == ["Open-Orca/OpenOrca", "NousResearch/Hermes-3-Dataset", "EricLu/SCP-116K",
+        "GAIR/ReAlign-Alpaca", "MBZUAI/LaMini-instruction", "allenai/tulu-3-sft-mixture", "Dahoas/synthetic-instruct-gptj-pairwise"]
+    assert 4_000_000 <= sum(s.limit for s in p.corpus.sources) <= 5_000_000  # ~4.5M records (reported)
     # every model reference of the paper profile is a hub id, never a run-folder path
     for ref in [p.models.teacher, p.models.judge, p.models.translator_base, *p.models.bases.values()]:
         assert not ref.startswith("run:") and p.ref(ref) == ref
