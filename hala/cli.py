@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .core import (HalaError, Profile, load_profile, project_root, setup_env, stage_done, stage_names,
-                       read_manifest)
+                       read_manifest, stage_fanout, stage_variants)
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
@@ -35,27 +35,30 @@ class StageFailed(Exception):
     "A stage notebook raised: the message names the stage, the cell and the error."
 
 def run_stage(cfg: Profile, stage: str, overrides: Sequence[str] = (), force: bool = False,
-              label: str = "", progress: bool = True) -> float:
-    "Execute one stage notebook with papermill; returns seconds taken, raises `StageFailed`."
+              label: str = "", progress: bool = True, variant: Optional[str] = None) -> float:
+    "Execute one stage notebook (for one fan-out value) with papermill; returns seconds taken, raises `StageFailed`."
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     nbs = project_root()/"nbs"
-    out = cfg.results_dir/"notebooks"/f"{stage}.ipynb"
+    tag = stage if variant is None else f"{stage}-{variant}"
+    out = cfg.results_dir/"notebooks"/f"{tag}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
-    log = cfg.stage_dir(stage)/"notebook.log"
+    log = cfg.stage_dir(stage)/("notebook.log" if variant is None else f"notebook-{variant}.log")
+    params = {"profile": cfg.profile, "overrides": ";".join(overrides), "force": force}
+    if variant is not None: params[stage_fanout(stage)[0]] = variant
     t0 = time.time()
     with open(log, "w", encoding="utf-8") as lf:
         try:
             pm.execute_notebook(nbs/f"{stage}.ipynb", out, cwd=str(nbs), kernel_name="python3",
-                                parameters={"profile": cfg.profile, "overrides": ";".join(overrides), "force": force},
+                                parameters=params,
                                 progress_bar={"desc": label or stage, "leave": True, "unit": "cell", "file": sys.stderr}
                                 if progress else False,
                                 log_output=True, stdout_file=lf, stderr_file=lf)
         except PapermillExecutionError as e:
-            raise StageFailed(f"stage {stage} failed in cell {e.exec_count} ({e.ename}: {e.evalue.strip().splitlines()[0] if e.evalue.strip() else ''}); "
+            raise StageFailed(f"stage {tag} failed in cell {e.exec_count} ({e.ename}: {e.evalue.strip().splitlines()[0] if e.evalue.strip() else ''}); "
                               f"executed copy with the traceback: {out}; kernel log: {log}") from None
-    if read_manifest(cfg, stage) is None:
-        raise StageFailed(f"stage {stage} finished without writing its manifest ({cfg.stage_dir(stage, mkdir=False)/'manifest.json'})")
+    if read_manifest(cfg, stage, variant) is None:
+        raise StageFailed(f"stage {tag} finished without writing its manifest ({cfg.stage_dir(stage, mkdir=False)/'manifest.json'})")
     return time.time() - t0
 
 # %% ../nbs/00a_cli.ipynb #54f61efb
@@ -71,13 +74,16 @@ def reproduce(profile: str = "toy",  # profile name or YAML path
     print(f"hala reproduce: profile {cfg.profile}, {len(todo)} stage(s), results in {cfg.results_dir}", flush=True)
     status, t_all = {}, time.time()
     for i, stage in enumerate(todo, 1):
-        label = f"[{i}/{len(todo)}] {stage}"
         if not force and stage_done(cfg, stage):
             status[stage] = "skipped"
-            print(f"{label}: up to date, skipped", flush=True); continue
-        secs = run_stage(cfg, stage, overrides, force, label, progress)
+            print(f"[{i}/{len(todo)}] {stage}: up to date, skipped", flush=True); continue
+        for v in stage_variants(cfg, stage):  # a fan-out stage runs once per value (e.g. per model size)
+            label = f"[{i}/{len(todo)}] {stage}" + (f" ({v})" if v is not None else "")
+            if not force and v is not None and stage_done(cfg, stage, v):
+                print(f"{label}: up to date, skipped", flush=True); continue
+            secs = run_stage(cfg, stage, overrides, force, label, progress, v)
+            print(f"{label}: done in {secs:.1f}s", flush=True)
         status[stage] = "ran"
-        print(f"{label}: done in {secs:.1f}s", flush=True)
     print(f"hala reproduce: {sum(v == 'ran' for v in status.values())} ran, "
           f"{sum(v == 'skipped' for v in status.values())} skipped, {time.time() - t_all:.1f}s", flush=True)
     return status
@@ -88,9 +94,10 @@ def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[di
     cfg = load_profile(profile, list(overrides))
     rows = []
     for s in stage_names():
-        m = read_manifest(cfg, s)
-        status = "done" if m and stage_done(cfg, s) else "stale" if m else "pending"
-        rows.append({"stage": s, "status": status, "elapsed_s": (m or {}).get("elapsed_s")})
+        ms = [read_manifest(cfg, s, v) for v in stage_variants(cfg, s)]
+        status = "done" if all(ms) and stage_done(cfg, s) else "stale" if any(ms) else "pending"
+        el = [m.get("elapsed_s") for m in ms if m and m.get("elapsed_s")]
+        rows.append({"stage": s, "status": status, "elapsed_s": sum(el) if el else None})
     return rows
 
 # %% ../nbs/00a_cli.ipynb #c0ff03ec
@@ -174,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     t.add_argument("--shard", default="0/1", help="this machine's slice i/n: every n-th chunk from the i-th [0/1]")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ts = sub.add_parser("train-size", help="stage 06's SFT of one size (what `accelerate launch` runs in each process)")
+    ts.add_argument("--profile", default="toy")
+    ts.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    ts.add_argument("--size", required=True, help="a key of hala.sizes")
+    ts.add_argument("--out", required=True, help="output folder (model/, train_info.json, checkpoints)")
+    ts.add_argument("--max-steps", type=int, default=None, help="override hala.train.max_steps")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
     s.add_argument("--profile", default="toy")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -187,6 +200,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             reproduce(args.profile, args.stages, args.force, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench" and args.what == "fp8-gemm":
             bench_fp8_gemm(args.profile, args.overrides, args.hidden, args.width, args.batches)
+        elif args.cmd == "train-size":
+            cfg = setup_env(load_profile(args.profile, args.overrides))
+            if args.size not in cfg.hala.sizes: raise HalaError(f"size '{args.size}' is not one of hala.sizes ({', '.join(cfg.hala.sizes)})")
+            from hala.sft import train_size
+            train_size(cfg, args.size, Path(args.out), max_steps=args.max_steps)
         elif args.cmd == "translate-corpus":
             translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":

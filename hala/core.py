@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
            'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
-           'CorpusCost', 'Corpus', 'Merge', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
+           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
            'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
            'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table', 'save_metrics',
            'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
-           'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic',
-           'finish_stage', 'cached_step', 'run_core']
+           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
+           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -182,10 +182,25 @@ class Corpus(_Strict):
     policy: DefectPolicy
     cost: CorpusCost
 
+class HalaModels(_Strict):
+    "Stage 06: the Hala models, one SFT run per size."
+    sizes: list[str] = Field(min_length=1)  # keys of models.bases to train
+    train: SFT
+    packing: bool
+    packing_strategy: Literal["bfd", "bfd_split", "wrapped"]
+    packing_bench_steps: int = Field(ge=0)  # steps trained with and without packing to measure padding and speed
+    heldout_records: PositiveInt  # corpus chats held out (Arabic and their English originals)
+    save_steps: PositiveInt  # checkpoint interval: a relaunch resumes from the last
+    launch: dict[str, str]  # size -> accelerate config file (data/accelerate/)
+    chat_templates: dict[str, Optional[str]]  # size -> template file with {% generation %} markers, or null: the base's own
+
 class Merge(_Strict):
     "mergekit settings for merging each Hala model with its base."
     method: Literal["slerp"]
     t: float = Field(ge=0, le=1)
+    sweep: list[float]  # extra t values merged and scored (toy: the trade-off figure); [] for none
+    per_layer: dict[str, float]  # parameter-name filter -> t (e.g. self_attn: 0.3); each must match some parameter
+    dtype: Literal["float32", "bfloat16", "float16"]
 
 class PicoModel(_Strict):
     "A pico stand-in for one of the paper's models."
@@ -252,8 +267,16 @@ class Profile(_Strict):
     distill: Distill
     translator: SFT
     corpus: Corpus
+    hala: HalaModels
     merge: Merge
     toy_world: ToyWorld
+
+    @model_validator(mode="after")
+    def _sizes_known(self):
+        for s in self.hala.sizes:
+            if s not in self.models.bases: raise ValueError(f"hala.sizes: '{s}' is not a key of models.bases ({', '.join(self.models.bases)})")
+            if s not in self.hala.launch: raise ValueError(f"hala.launch has no accelerate config for size '{s}'")
+        return self
 
     def _abs(self, p: str) -> Path:
         p = Path(p).expanduser()
@@ -505,32 +528,58 @@ def stage_names() -> list[str]:
     "Names of the stages, in the order they run."
     return [p.stem for p in stage_notebooks()]
 
-def manifest_path(cfg: Profile, stage: str) -> Path:
-    return cfg.stage_dir(stage, mkdir=False)/"manifest.json"
+_FANOUT = re.compile(r"^(\w+)\s*=.*#\s*fan-out:\s*([\w.]+)", re.M)
 
-def read_manifest(cfg: Profile, stage: str) -> Optional[dict]:
-    "The stage's manifest, or None when it has not finished (or the file is unreadable)."
-    p = manifest_path(cfg, stage)
+def stage_fanout(stage: str) -> Optional[tuple[str, str]]:
+    "(parameter, profile key) when the stage runs once per value of a profile setting (`size = ...  # fan-out: hala.sizes`)."
+    nb = json.loads((project_root()/"nbs"/f"{stage}.ipynb").read_text(encoding="utf-8"))
+    for c in nb["cells"]:
+        if "parameters" in c.get("metadata", {}).get("tags", []):
+            m = _FANOUT.search("".join(c["source"]))
+            return (m.group(1), m.group(2)) if m else None
+    return None
+
+def stage_variants(cfg: Profile, stage: str) -> list[Optional[str]]:
+    "The values a fan-out stage runs for (`[None]` for an ordinary stage)."
+    fo = stage_fanout(stage)
+    if not fo: return [None]
+    v = cfg.model_dump()
+    for k in fo[1].split("."): v = v[k]
+    return [str(x) for x in v]
+
+def manifest_path(cfg: Profile, stage: str, variant: Optional[str] = None) -> Path:
+    return cfg.stage_dir(stage, mkdir=False)/("manifest.json" if variant is None else f"manifest-{variant}.json")
+
+def read_manifest(cfg: Profile, stage: str, variant: Optional[str] = None) -> Optional[dict]:
+    "The stage's (or one fan-out run's) manifest, or None when it has not finished (or the file is unreadable)."
+    p = manifest_path(cfg, stage, variant)
     try: return json.loads(p.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError): return None
 
 def manifest_digest(cfg: Profile, stage: str) -> Optional[str]:
-    "Digest of what a finished stage produced (fingerprint, counts, outputs; not its timing), None if unfinished."
-    m = read_manifest(cfg, stage)
-    return None if m is None else _sha(json.dumps({k: m.get(k) for k in ("fingerprint", "counts", "outputs")}, sort_keys=True))
+    "Digest of what a finished stage produced (fingerprint, counts, outputs; not its timing; every fan-out run), None if unfinished."
+    parts = []
+    for v in stage_variants(cfg, stage):
+        m = read_manifest(cfg, stage, v)
+        if m is None: return None
+        parts.append({k: m.get(k) for k in ("fingerprint", "counts", "outputs")})
+    return _sha(json.dumps(parts[0] if len(parts) == 1 and stage_fanout(stage) is None else parts, sort_keys=True))
 
-def stage_fingerprint(cfg: Profile, stage: str) -> dict:
-    "What a finished stage must match to be skipped: config, code, and the manifests of earlier stages."
+def stage_fingerprint(cfg: Profile, stage: str, variant: Optional[str] = None) -> dict:
+    "What a finished stage must match to be skipped: config, code, the manifests of earlier stages (and its fan-out value)."
     names = stage_names()
     if stage not in names: raise HalaError(f"unknown stage '{stage}' (stages: {', '.join(names)})")
     upstream = {s: manifest_digest(cfg, s) for s in names[:names.index(stage)]}
     nb = project_root()/"nbs"/f"{stage}.ipynb"
-    return {"config": config_hash(cfg), "code": _sha(notebook_source_hash(nb) + package_hash()), "upstream": upstream}
+    fp = {"config": config_hash(cfg), "code": _sha(notebook_source_hash(nb) + package_hash()), "upstream": upstream}
+    return fp if variant is None else {**fp, "variant": variant}
 
-def stage_done(cfg: Profile, stage: str) -> bool:
-    "True when the stage's manifest exists and its fingerprint matches the present one."
-    m = read_manifest(cfg, stage)
-    return m is not None and m.get("fingerprint") == stage_fingerprint(cfg, stage)
+def stage_done(cfg: Profile, stage: str, variant: Optional[str] = None) -> bool:
+    "True when the stage's manifest (every fan-out run's, unless `variant` names one) matches the present fingerprint."
+    for v in ([variant] if variant is not None else stage_variants(cfg, stage)):
+        m = read_manifest(cfg, stage, v)
+        if m is None or m.get("fingerprint") != stage_fingerprint(cfg, stage, v): return False
+    return True
 
 # %% ../nbs/00_core.ipynb #2c1909d3
 def write_json_atomic(path: Path, obj) -> Path:
@@ -545,15 +594,16 @@ def finish_stage(cfg: Profile, stage: str,
                  counts: dict | None = None,  # what the stage counted (records, pairs, models, ...)
                  outputs: list | None = None,  # paths it wrote
                  started: float | None = None,  # `time.time()` at the stage's start, for the elapsed time
+                 variant: Optional[str] = None,  # a fan-out stage's value (e.g. the size)
                 ) -> dict:
     "Write the stage's manifest (the last cell of every stage notebook)."
     root = project_root()
     rel = lambda p: str(Path(p).resolve().relative_to(root)) if Path(p).resolve().is_relative_to(root) else str(p)
-    m = {"stage": stage, "profile": cfg.profile, "fingerprint": stage_fingerprint(cfg, stage),
+    m = {"stage": stage, "profile": cfg.profile, "variant": variant, "fingerprint": stage_fingerprint(cfg, stage, variant),
          "counts": _round(counts or {}), "outputs": sorted(rel(p) for p in (outputs or [])),
          "versions": package_versions(), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
          "elapsed_s": round(time.time() - started, 2) if started else None}
-    write_json_atomic(manifest_path(cfg, stage), m)
+    write_json_atomic(manifest_path(cfg, stage, variant), m)
     return m
 
 # %% ../nbs/00_core.ipynb #e51035de

@@ -49,7 +49,8 @@ SMALL = ["toy_world.teacher_train.steps=40", "toy_world.pretrain.steps=10", "toy
          "fp8.parity_max_new_tokens=16", "fp8.throughput_requests=16", "fp8.throughput_batch_sizes=[4]", "fp8.bootstrap_samples=200",
          "datasets.supervision_en.limit=40", "datasets.parallel_candidates.limit=200", "distill.judge_train_steps=10",
          "translator.max_steps=10", "translator.eval_max_new_tokens=8",
-         "corpus.max_new_tokens=16"]
+         "corpus.max_new_tokens=16", "hala.sizes=[350M]", "hala.train.max_steps=4", "hala.packing_bench_steps=2",
+         "merge.sweep=[0.0, 1.0]"]
 
 def test_same_seed_gives_identical_metrics_files(roots):
     args = ["reproduce", "--profile", "toy", "--no-progress", "--force", *roots]
