@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
            'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
-           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
-           'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
-           'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table', 'save_metrics',
-           'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
-           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
-           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'PicoModel', 'TrainSteps',
+           'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl',
+           'load_records', 'en_ar', 'load_pairs', 'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig',
+           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions',
+           'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest',
+           'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step',
+           'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -202,6 +203,23 @@ class Merge(_Strict):
     per_layer: dict[str, float]  # parameter-name filter -> t (e.g. self_attn: 0.3); each must match some parameter
     dtype: Literal["float32", "bfloat16", "float16"]
 
+class LocalMCQ(_Strict):
+    "A multiple-choice task built from a local JSONL file in ArbMMLU-HT's schema (question, choices, answer)."
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    path: str  # `run:STAGE/...` or a path in the project
+    source: Optional[str]  # keep rows whose `source` field is this (None: all)
+
+class Evaluate(_Strict):
+    "Stage 08: lm-eval tasks, backend and limits."
+    tasks: list[str] = Field(min_length=1)  # lm-eval task or group names (the paper: hala_arabic_suite)
+    optional_tasks: list[str]  # run too, kept out of the average (e.g. hala_alrage)
+    local_mcq: list[LocalMCQ]  # toy: suites built from local files
+    backend: Literal["hf", "vllm"]
+    batch_size: int | Literal["auto"]
+    limit: Optional[PositiveInt]  # items per task (None: all)
+    mt_items: PositiveInt  # held-out EN->AR pairs in the translation task
+    mt_max_new_tokens: PositiveInt
+
 class PicoModel(_Strict):
     "A pico stand-in for one of the paper's models."
     arch: Literal["cohere2", "lfm2", "gemma2", "qwen2", "llama"]
@@ -269,6 +287,7 @@ class Profile(_Strict):
     corpus: Corpus
     hala: HalaModels
     merge: Merge
+    evaluate: Evaluate
     toy_world: ToyWorld
 
     @model_validator(mode="after")
