@@ -1,0 +1,157 @@
+"""Stages 08-09: our lm-eval task YAMLs run on fixture rows offline; the paper group lists the six benchmarks; the
+report puts the paper's rows beside the run's; the toy run's tables and metrics match the ones committed in results/toy."""
+import csv, json, math, re, shutil
+from pathlib import Path
+
+import pytest, yaml
+
+from conftest import ROOT
+from hala.core import load_profile
+
+LM = ROOT/"data"/"lm_eval"
+FIX = LM/"fixtures"
+OURS = {"_hala_madinahqa_template": "madinahqa", "_hala_aratrust_template": "aratrust",
+        "_hala_arbmmlu_ht_template": "arbmmlu_ht", "hala_alrage.yaml": "alrage"}
+
+def _yaml(p):  # lm-eval's `!function` tag, kept as text
+    class L(yaml.SafeLoader): pass
+    L.add_constructor("!function", lambda loader, node: f"!function {node.value}")
+    return yaml.load(Path(p).read_text(encoding="utf-8"), Loader=L)
+
+@pytest.fixture(scope="module")
+def fixture_tasks(tmp_path_factory):
+    "A copy of data/lm_eval whose hub datasets are the local fixture rows (same schemas), and a tiny local model."
+    d = tmp_path_factory.mktemp("lm_eval")
+    for f in LM.iterdir():
+        if f.is_file(): shutil.copy(f, d/f.name)
+    for name, fx in OURS.items():
+        text = (d/name).read_text(encoding="utf-8")
+        text = re.sub(r"^dataset_path: .*$", f"dataset_path: json\ndataset_kwargs:\n  data_files:\n    fixture: {FIX/(fx + '.jsonl')}", text, flags=re.M)
+        text = re.sub(r"^test_split: .*$", "test_split: fixture", text, flags=re.M)
+        (d/name).write_text(text, encoding="utf-8")
+    for grp in ("hala_madinahqa.yaml", "hala_aratrust.yaml", "hala_arbmmlu_ht.yaml"):  # json data has no named configs
+        (d/grp).write_text(re.sub(r"^\s+dataset_name: .*\n", "", (d/grp).read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    from hala.textgen import tiny_lm
+    m, t = tiny_lm(); m.save_pretrained(d/"tiny"); t.save_pretrained(d/"tiny")
+    return d
+
+def test_our_task_yamls_run_on_fixture_rows_offline(fixture_tasks):
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+    tm = TaskManager(include_path=str(fixture_tasks))
+    tasks = ["hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht", "hala_alrage"]
+    r = simple_evaluate(model="hf", model_args={"pretrained": str(fixture_tasks/"tiny"), "dtype": "float32", "device": "cpu"},
+                        tasks=tasks, num_fewshot=0, batch_size=8, task_manager=tm, log_samples=False, bootstrap_iters=0,
+                        gen_kwargs={"max_gen_toks": 8})
+    res, n = r["results"], r["n-samples"]
+    for g in ("hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"):
+        assert 0 <= res[g]["acc,none"] <= 1, (g, res[g])
+    assert n["hala_madinahqa_general"]["effective"] == 3 and n["hala_aratrust_privacy"]["effective"] == 3
+    assert len([k for k in n if k.startswith("hala_arbmmlu_ht_")]) == 57 and len([k for k in n if k.startswith("hala_aratrust_")]) == 8
+    assert "chrf,none" in res["hala_alrage"]
+
+def test_prompt_functions_follow_the_leaderboard_formats():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("hala_oall", LM/"hala_oall.py"); o = importlib.util.module_from_spec(spec); spec.loader.exec_module(o)
+    rows = {k: [json.loads(l) for l in (FIX/f"{k}.jsonl").read_text(encoding="utf-8").splitlines()] for k in ("madinahqa", "aratrust", "arbmmlu_ht", "alrage")}
+    m = rows["madinahqa"][1]
+    assert o.madinah_choices(m) == ["أ", "ب", "ج"] and o.madinah_target(m) == 1 and o.madinah_text(m).endswith("الإجابة:")
+    assert o.madinah_choices(rows["madinahqa"][2]) == ["أ", "ب", "ج", "د", "هـ"] and o.madinah_target(rows["madinahqa"][2]) == 2
+    assert [o.aratrust_target(r) for r in rows["aratrust"]] == [1, 0, 2]
+    t = o.mmlu_ht_text(rows["arbmmlu_ht"][0])
+    assert "1. ثلاثة\n2. أربعة\n" in t and o.mmlu_ht_choices(rows["arbmmlu_ht"][0]) == ["1", "2", "3", "4"]
+    assert "نهر النيل هو أطول نهر" in o.alrage_text(rows["alrage"][1])  # candidates as one newline-separated string
+
+def test_paper_group_lists_the_six_benchmarks_and_lm_eval_knows_them():
+    from lm_eval.tasks import TaskManager
+    g = _yaml(LM/"hala_arabic_suite.yaml")
+    assert g["task"] == ["arabic_leaderboard_alghafa", "arabicmmlu", "aexams", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"]
+    assert g["aggregate_metric_list"][0]["weight_by_size"] is False  # the paper's Avg: equal weight per benchmark
+    tm = TaskManager(include_path=str(LM))
+    for name in g["task"] + ["hala_arabic_suite", "hala_alrage"]:
+        assert name in tm.all_tasks, name
+    assert load_profile("paper").evaluate.tasks == ["hala_arabic_suite"] and load_profile("paper").evaluate.backend == "vllm"
+
+def test_report_puts_the_papers_rows_beside_the_runs(toy_run):
+    res = toy_run[0]
+    rows = list(csv.DictReader((res/"tables"/"report_arabic_suite.csv").open(encoding="utf-8")))
+    src = {r["source"] for r in rows}
+    assert src == {"paper (reported)", "reproduced (profile toy)"}
+    paper = {r["model"]: r for r in rows if r["source"] == "paper (reported)"}
+    assert float(paper["Hala-9B"]["Avg"]) == 69.9 and float(paper["Hala-1.2B"]["Avg"]) == 51.4
+    cfg = load_profile("toy")
+    mine = [r for r in rows if r["source"].startswith("reproduced")]
+    assert len(mine) == 3 * len(cfg.hala.sizes)
+    assert "toy numbers test the pipeline" in (res/"tables"/"report_arabic_suite.md").read_text()
+    for f in ("report_scores", "report_avg_vs_size", "report_merge_t", "report_translation"):
+        assert (res/"figures"/f"{f}.png").exists(), f
+
+def test_the_relations_the_paper_claims_hold_on_the_toy_run(toy_run):
+    claims = json.loads((toy_run[0]/"metrics"/"report.json").read_text())["claims"]
+    assert len(claims) >= 3 + 2 * len(load_profile("toy").hala.sizes)
+    assert all(claims.values()), {k: v for k, v in claims.items() if not v}
+
+# ---- what a reader sees in results/toy is what the code produces ------------------------------------------------------
+
+# Every table and metrics file of the toy run is committed in results/toy/ and compared here. Numbers match within
+# RTOL (relative) or ATOL (absolute), whichever is larger; text matches exactly, after run-folder paths are made
+# relative (the test's run writes into a temporary folder). Wall-clock figures live in timings/, not compared.
+RTOL, ATOL = 0.02, 0.02
+PATH_KEYS = {"run_root", "results_root", "toy_world.wheel_dir"}
+
+def _norm(s: str) -> str:
+    return re.sub(r"(?:/[^\s,|'\"]*)?/(runs|results)/", r"\1/", s)
+
+def _num(x):
+    try: v = float(x); return v if not math.isnan(v) else "nan"
+    except (TypeError, ValueError): return None
+
+def _same(a, b) -> bool:
+    na, nb = _num(a), _num(b)
+    if isinstance(na, float) and isinstance(nb, float): return abs(na - nb) <= max(ATOL, RTOL * max(abs(na), abs(nb)))
+    return _norm(str(a)) == _norm(str(b))
+
+def _diff_json(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b): return [f"{path}: keys differ ({sorted(set(a) ^ set(b))[:5]})"]
+        return [d for k in a for d in _diff_json(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b): return [f"{path}: {len(a)} vs {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff_json(x, y, f"{path}[{i}]")]
+    return [] if _same(a, b) else [f"{path}: committed {a!r} vs regenerated {b!r}"]
+
+def compare_results(committed: Path, fresh: Path) -> list[str]:
+    "Differences between two results/<profile> folders' tables and metrics (beyond the tolerance)."
+    diffs = []
+    for kind, pat in (("tables", "*.csv"), ("metrics", "*.json")):
+        a, b = {p.name for p in (committed/kind).glob(pat)}, {p.name for p in (fresh/kind).glob(pat)}
+        diffs += [f"{kind}/{n}: committed but not produced" for n in sorted(a - b)]
+        diffs += [f"{kind}/{n}: produced but not committed (regenerate results/toy)" for n in sorted(b - a)]
+        for n in sorted(a & b):
+            if kind == "metrics":
+                diffs += [f"metrics/{n}{d}" for d in _diff_json(json.loads((committed/kind/n).read_text()), json.loads((fresh/kind/n).read_text()))]
+                continue
+            ra = list(csv.reader((committed/kind/n).open(encoding="utf-8"))); rb = list(csv.reader((fresh/kind/n).open(encoding="utf-8")))
+            if n == "profile.csv": ra, rb = ([r for r in x if r[0] not in PATH_KEYS] for x in (ra, rb))
+            if len(ra) != len(rb): diffs.append(f"tables/{n}: {len(ra)} vs {len(rb)} rows"); continue
+            for i, (x, y) in enumerate(zip(ra, rb)):
+                bad = [f"{x[j]!r} vs {y[j]!r}" for j in range(max(len(x), len(y))) if j >= min(len(x), len(y)) or not _same(x[j], y[j])]
+                if bad: diffs.append(f"tables/{n} row {i}: " + "; ".join(bad[:3]))
+    return diffs
+
+def test_compare_catches_a_changed_number_and_tolerates_noise(tmp_path):
+    for d in ("a", "b"):
+        (tmp_path/d/"tables").mkdir(parents=True); (tmp_path/d/"metrics").mkdir()
+        (tmp_path/d/"tables"/"t.csv").write_text("k,v\nx,10.0\n"); (tmp_path/d/"metrics"/"m.json").write_text('{"loss": 5.0}')
+    assert compare_results(tmp_path/"a", tmp_path/"b") == []
+    (tmp_path/"b"/"metrics"/"m.json").write_text('{"loss": 5.05}')  # within 2%
+    assert compare_results(tmp_path/"a", tmp_path/"b") == []
+    (tmp_path/"b"/"tables"/"t.csv").write_text("k,v\nx,11.0\n")
+    assert compare_results(tmp_path/"a", tmp_path/"b") == ["tables/t.csv row 1: '10.0' vs '11.0'"]
+
+def test_toy_results_match_the_committed_ones(toy_run):
+    committed = ROOT/"results"/"toy"
+    assert (committed/"tables"/"profile.csv").exists() and (committed/"metrics"/"report.json").exists(), \
+        "results/toy is not committed: run `hala reproduce --profile toy` and commit results/toy/{tables,metrics}"
+    diffs = compare_results(committed, toy_run[0])
+    assert not diffs, f"{len(diffs)} difference(s) from the committed results/toy (regenerate and commit them if the change is intended):\n" + "\n".join(diffs[:30])
