@@ -22,10 +22,10 @@ __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles
            'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'PicoModel', 'TrainSteps',
            'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl',
            'load_records', 'en_ar', 'load_pairs', 'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig',
-           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'package_hash', 'package_versions',
-           'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest',
-           'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step',
-           'run_core']
+           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
+           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
+           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
+           'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -518,6 +518,12 @@ def notebook_source_hash(nb_path: Path) -> str:
     nb = json.loads(Path(nb_path).read_text(encoding="utf-8"))
     return _sha(json.dumps([(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]))
 
+def data_hash() -> str:
+    "Hash of the project's data files that stages read (task YAMLs, corpus records, configs, paper numbers; not the .md notes)."
+    d = project_root()/"data"
+    return _sha("".join(f"{p.relative_to(d)}\0{_sha(p.read_bytes())}" for p in sorted(d.rglob("*"))
+                        if p.is_file() and p.suffix != ".md" and "__pycache__" not in p.parts))
+
 def package_hash() -> str:
     "Hash of the exported `hala` package's sources."
     pkg = _pkg_dir()
@@ -590,7 +596,7 @@ def stage_fingerprint(cfg: Profile, stage: str, variant: Optional[str] = None) -
     if stage not in names: raise HalaError(f"unknown stage '{stage}' (stages: {', '.join(names)})")
     upstream = {s: manifest_digest(cfg, s) for s in names[:names.index(stage)]}
     nb = project_root()/"nbs"/f"{stage}.ipynb"
-    fp = {"config": config_hash(cfg), "code": _sha(notebook_source_hash(nb) + package_hash()), "upstream": upstream}
+    fp = {"config": config_hash(cfg), "code": _sha(notebook_source_hash(nb) + package_hash() + data_hash()), "upstream": upstream}
     return fp if variant is None else {**fp, "variant": variant}
 
 def stage_done(cfg: Profile, stage: str, variant: Optional[str] = None) -> bool:

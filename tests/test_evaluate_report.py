@@ -21,16 +21,15 @@ def _yaml(p):  # lm-eval's `!function` tag, kept as text
 @pytest.fixture(scope="module")
 def fixture_tasks(tmp_path_factory):
     "A copy of data/lm_eval whose hub datasets are the local fixture rows (same schemas), and a tiny local model."
-    d = tmp_path_factory.mktemp("lm_eval")
-    for f in LM.iterdir():
-        if f.is_file(): shutil.copy(f, d/f.name)
+    d = tmp_path_factory.mktemp("lm_eval")/"tasks"
+    shutil.copytree(LM, d)
     for name, fx in OURS.items():
         text = (d/name).read_text(encoding="utf-8")
         text = re.sub(r"^dataset_path: .*$", f"dataset_path: json\ndataset_kwargs:\n  data_files:\n    fixture: {FIX/(fx + '.jsonl')}", text, flags=re.M)
         text = re.sub(r"^test_split: .*$", "test_split: fixture", text, flags=re.M)
         (d/name).write_text(text, encoding="utf-8")
-    for grp in ("hala_madinahqa.yaml", "hala_aratrust.yaml", "hala_arbmmlu_ht.yaml"):  # json data has no named configs
-        (d/grp).write_text(re.sub(r"^\s+dataset_name: .*\n", "", (d/grp).read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    for sub in d.glob("*/hala_*.yaml"):  # the fixture files have no named configs
+        sub.write_text(re.sub(r"^dataset_name: .*\n", "", sub.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
     from hala.textgen import tiny_lm
     m, t = tiny_lm(); m.save_pretrained(d/"tiny"); t.save_pretrained(d/"tiny")
     return d
