@@ -6,12 +6,15 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, hala
-from hala.core import stage_names
+from hala.core import load_profile, stage_names, stage_variants
 
 def test_every_stage_ran_and_wrote_its_results(toy_run):
     res, runs, _, r = toy_run
+    cfg = load_profile("toy")
     for s in stage_names():
-        assert (res/"notebooks"/f"{s}.ipynb").exists() and (runs/s/"manifest.json").exists(), s
+        for v in stage_variants(cfg, s):  # a fan-out stage (06_sft) has an executed copy and a manifest per size
+            tag, man = (s, "manifest.json") if v is None else (f"{s}-{v}", f"manifest-{v}.json")
+            assert (res/"notebooks"/f"{tag}.ipynb").exists() and (runs/s/man).exists(), tag
         assert f"{s}: done in" in r.stdout or re.search(rf"{s} \([^)]+\): done in", r.stdout), s
     for t in ("profile", "assets_sources", "assets_models", "assets_teacher_quality", "assets_loads"):
         assert (res/"tables"/f"{t}.csv").exists() and (res/"tables"/f"{t}.md").read_text().count("profile: toy") == 1, t
