@@ -34,8 +34,8 @@ def suite_models(cfg: Profile) -> list[dict]:
 def translation_systems(cfg: Profile) -> list[dict]:
     "The translation systems and the prompt each was trained with."
     bf16 = cfg.stage_dir("02_teacher_fp8", mkdir=False)/"teacher-bf16"
-    return [{"name": "translator base", "path": cfg.ref(cfg.models.translator_base), "prompt": "translator"},
-            {"name": "translator", "path": str(cfg.stage_dir("04_translator", mkdir=False)/"translator"), "prompt": "translator"},
+    return [{"name": "base", "path": cfg.ref(cfg.models.translator_base), "prompt": "translator"},  # names as in stage 04's table
+            {"name": "translator (ours)", "path": str(cfg.stage_dir("04_translator", mkdir=False)/"translator"), "prompt": "translator"},
             {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.ref(cfg.models.teacher), "prompt": "teacher"},
             {"name": "teacher FP8", "path": cfg.ref(cfg.models.teacher_fp8), "prompt": "teacher"}]
 
