@@ -94,7 +94,8 @@ def test_the_relations_the_paper_claims_hold_on_the_toy_run(toy_run):
 
 # Every table and metrics file of the toy run is committed in results/toy/ and compared here. Numbers match within
 # RTOL (relative) or ATOL (absolute), whichever is larger; text matches exactly, after run-folder paths are made
-# relative (the test's run writes into a temporary folder). Wall-clock figures live in timings/, not compared.
+# relative (the test's run writes into a temporary folder). The profile table (every setting) matches exactly.
+# Wall-clock figures live in timings/, not compared.
 RTOL, ATOL = 0.02, 0.02
 PATH_KEYS = {"run_root", "results_root", "toy_world.wheel_dir"}
 
@@ -131,10 +132,12 @@ def compare_results(committed: Path, fresh: Path) -> list[str]:
                 diffs += [f"metrics/{n}{d}" for d in _diff_json(json.loads((committed/kind/n).read_text()), json.loads((fresh/kind/n).read_text()))]
                 continue
             ra = list(csv.reader((committed/kind/n).open(encoding="utf-8"))); rb = list(csv.reader((fresh/kind/n).open(encoding="utf-8")))
-            if n == "profile.csv": ra, rb = ([r for r in x if r[0] not in PATH_KEYS] for x in (ra, rb))
+            exact = n == "profile.csv"  # the settings themselves: compared exactly (a learning rate of 0.003 vs 0.002 is a change)
+            if exact: ra, rb = ([r for r in x if r[0] not in PATH_KEYS] for x in (ra, rb))
             if len(ra) != len(rb): diffs.append(f"tables/{n}: {len(ra)} vs {len(rb)} rows"); continue
+            same = (lambda a, b: _norm(a) == _norm(b)) if exact else _same
             for i, (x, y) in enumerate(zip(ra, rb)):
-                bad = [f"{x[j]!r} vs {y[j]!r}" for j in range(max(len(x), len(y))) if j >= min(len(x), len(y)) or not _same(x[j], y[j])]
+                bad = [f"{x[j]!r} vs {y[j]!r}" for j in range(max(len(x), len(y))) if j >= min(len(x), len(y)) or not same(x[j], y[j])]
                 if bad: diffs.append(f"tables/{n} row {i}: " + "; ".join(bad[:3]))
     return diffs
 
@@ -147,6 +150,10 @@ def test_compare_catches_a_changed_number_and_tolerates_noise(tmp_path):
     assert compare_results(tmp_path/"a", tmp_path/"b") == []
     (tmp_path/"b"/"tables"/"t.csv").write_text("k,v\nx,11.0\n")
     assert compare_results(tmp_path/"a", tmp_path/"b") == ["tables/t.csv row 1: '10.0' vs '11.0'"]
+    (tmp_path/"b"/"tables"/"t.csv").write_text("k,v\nx,10.0\n")
+    for d, lr in (("a", "0.003"), ("b", "0.002")):  # a setting is compared exactly, however small the change
+        (tmp_path/d/"tables"/"profile.csv").write_text(f"key,value\nrun_root,/x/{d}\nhala.train.lr,{lr}\n")
+    assert compare_results(tmp_path/"a", tmp_path/"b") == ["tables/profile.csv row 1: '0.003' vs '0.002'"]
 
 def test_toy_results_match_the_committed_ones(toy_run):
     committed = ROOT/"results"/"toy"
