@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .core import (HalaError, Profile, load_profile, project_root, setup_env, stage_done, stage_names,
-                       read_manifest, stage_fanout, stage_variants)
+                       manifest_path, read_manifest, stage_fanout, stage_variants)
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
@@ -58,7 +58,7 @@ def run_stage(cfg: Profile, stage: str, overrides: Sequence[str] = (), force: bo
             raise StageFailed(f"stage {tag} failed in cell {e.exec_count} ({e.ename}: {e.evalue.strip().splitlines()[0] if e.evalue.strip() else ''}); "
                               f"executed copy with the traceback: {out}; kernel log: {log}") from None
     if read_manifest(cfg, stage, variant) is None:
-        raise StageFailed(f"stage {tag} finished without writing its manifest ({cfg.stage_dir(stage, mkdir=False)/'manifest.json'})")
+        raise StageFailed(f"stage {tag} finished without writing its manifest ({manifest_path(cfg, stage, variant)})")
     return time.time() - t0
 
 # %% ../nbs/00a_cli.ipynb #54f61efb
@@ -202,8 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bench_fp8_gemm(args.profile, args.overrides, args.hidden, args.width, args.batches)
         elif args.cmd == "train-size":
             cfg = setup_env(load_profile(args.profile, args.overrides))
-            if args.size not in cfg.hala.sizes: raise HalaError(f"size '{args.size}' is not one of hala.sizes ({', '.join(cfg.hala.sizes)})")
-            from hala.sft import train_size
+            from hala.sft import check_size, train_size
+            check_size(cfg, args.size)
             train_size(cfg, args.size, Path(args.out), max_steps=args.max_steps)
         elif args.cmd == "translate-corpus":
             translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)

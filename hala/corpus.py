@@ -7,10 +7,10 @@ Docs: https://github.com/hala-recipe/hala/translate_corpus.html.md"""
 # %% ../nbs/05_translate_corpus.ipynb #d2b173f8
 from __future__ import annotations
 
-import hashlib, json, math, os, re, shutil, sqlite3, time, unicodedata
+import hashlib, json, math, re, shutil, sqlite3, time
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from .core import HalaError, Profile, load_profile, project_root, read_jsonl, write_jsonl, setup_env, \
     seed_everything, save_table, save_metrics, finish_stage
@@ -18,10 +18,10 @@ from .engine import backend_for, job_dir, model_fingerprint, run_job
 from .textgen import translation_messages
 
 # %% auto #0
-__all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'REPAIRABLE', 'BadRecord', 'adapt', 'check_chat',
-           'read_source', 'Sources', 'reason_kind', 'normalize', 'split_turn', 'fit_segments', 'piece_defects',
-           'repair_piece', 'turn_defects', 'record_pieces', 'assemble', 'SegmentCache', 'plan_chunks', 'parse_shard',
-           'work_dir', 'translate_corpus', 'assemble_corpus']
+__all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'BadRecord', 'adapt', 'check_chat', 'read_source',
+           'Sources', 'reason_kind', 'normalize', 'split_turn', 'fit_segments', 'piece_defects', 'repair_piece',
+           'turn_defects', 'record_pieces', 'assemble', 'SegmentCache', 'plan_chunks', 'parse_shard', 'work_dir',
+           'translate_corpus', 'assemble_corpus']
 
 # %% ../nbs/05_translate_corpus.ipynb #d313dfef
 CORPUS_STAGE = "05_translate_corpus"
@@ -253,7 +253,6 @@ def fit_segments(text: str, ntok: Callable[[str], int], max_tokens: int) -> list
 # %% ../nbs/05_translate_corpus.ipynb #8fce0f16
 DEFECTS = ["unbalanced_code_fence", "unbalanced_latex", "stray_html", "literal_newline", "untranslated", "latin_ratio",
            "length_ratio", "repetition_loop", "empty_turn", "truncated", "role_change", "translation_failed"]
-REPAIRABLE = {"stray_html", "literal_newline", "repetition_loop"}
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>")
 _ROLE_MARK = re.compile(r"<\|im_(?:start|end)\|>|<\|(?:user|assistant|system)\|>|^\s*(?:user|assistant|system|human|gpt)\s*:", re.I | re.M)
 _LATIN = re.compile(r"[A-Za-z]")
@@ -434,27 +433,27 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
             ok = [r for r in recs if "reason" not in r]
             pieces = [record_pieces(r["messages"], ntok, cc.max_segment_tokens) for r in ok]
             segs = [t for ps in pieces for turn in ps for k, t in turn if k == "prose"]
-            uniq = list(dict.fromkeys(segs))
-            cached = cache.get([_key(s) for s in uniq])
-            earlier = {s for s in uniq if _key(s) in cached and cached[_key(s)][0] < c["n"]}
-            need = [s for s in uniq if _key(s) not in cached]
+            keys = {s: _key(s) for s in dict.fromkeys(segs)}  # unique segments, in order
+            cached = cache.get(list(keys.values()))
+            fresh = [s for s, k in keys.items() if k not in cached or cached[k][0] >= c["n"]]  # this chunk's to translate
+            n_tok = {s: ntok(s) for s in fresh}
+            need = [s for s in fresh if keys[s] not in cached]  # (not yet cached: a resumed chunk may have cached them)
             if need:
-                reqs = [{"id": _key(s), "messages": translation_messages(s, cfg.prompts.translator),
-                         "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * ntok(s)) + 8)} for s in need]
+                reqs = [{"id": keys[s], "messages": translation_messages(s, cfg.prompts.translator),
+                         "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * n_tok[s]) + 8)} for s in need]
                 jd = job_dir(wd, c["name"], reqs, model=cfg.ref(model))
                 t0 = time.time()
                 res = run_job(reqs, jd, backend, cfg.engine.shard_size, progress=False)
                 t_gen += time.time() - t0; toks += sum(r.get("new_tokens", 0) for r in res.values())
-                cache.put(c["n"], {k: {x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")} for k, r in res.items()})
-                cached = cache.get([_key(s) for s in uniq])
-            tr = {s: cached[_key(s)][1] for s in uniq}
-            rows = [assemble(r, p, tr, cc) for r, p in zip(ok, pieces)]
-            by_id = {r["id"]: r for r in rows}
-            rows = [by_id.get(r["id"]) if "reason" not in r else {"id": r["id"], "source": r["source"], "status": "rejected", "reason": r["reason"]}
+                kept = {k: {x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")} for k, r in res.items()}
+                cache.put(c["n"], kept)
+                cached.update({k: (c["n"], v) for k, v in kept.items()})
+            tr = {s: cached[k][1] for s, k in keys.items()}
+            done = iter([assemble(r, p, tr, cc) for r, p in zip(ok, pieces)])
+            rows = [next(done) if "reason" not in r else {"id": r["id"], "source": r["source"], "status": "rejected", "reason": r["reason"]}
                     for r in recs]
-            fresh = [s for s in uniq if s not in earlier]  # translated by this chunk's job
-            stats = {"segments": len(segs), "unique": len(uniq), "translated": len(fresh),
-                     "served_from_cache": len(segs) - len(fresh), "source_tokens_translated": sum(ntok(s) for s in fresh),
+            stats = {"segments": len(segs), "unique": len(keys), "translated": len(fresh),
+                     "served_from_cache": len(segs) - len(fresh), "source_tokens_translated": sum(n_tok.values()),
                      "new_tokens": sum(tr[s].get("new_tokens", 0) for s in fresh)}
             write_jsonl(wd/"chunks"/f"{c['name']}.jsonl", [{"chunk": c, "stats": stats}] + rows)
             for d in (wd/"jobs").glob(f"{c['name']}-*"): shutil.rmtree(d, ignore_errors=True)  # now in the cache

@@ -15,8 +15,8 @@ from .core import HalaError, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job',
-           'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'bare_decode',
-           'bench_generate']
+           'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device',
+           'bare_decode', 'bench_generate']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -255,8 +255,7 @@ def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optio
         env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
         return VLLMBackend(path, cfg.path(e.vllm_python), dtype or e.dtype, tensor_parallel, e.max_model_len,
                            e.gpu_memory_utilization, env, bs)
-    device = "cuda" if cfg.device in ("cuda", "auto") and _cuda() else "cpu"
-    return TransformersBackend(path, batch_size=bs, device=device, dtype=dtype or e.dtype)
+    return TransformersBackend(path, batch_size=bs, device=torch_device(cfg), dtype=dtype or e.dtype)
 
 def model_fingerprint(ref: str) -> str:
     "What identifies a model's weights: a hub id as is; a local folder by its files' names, sizes and times (and its step.json)."
@@ -269,6 +268,10 @@ def job_dir(root: Path, name: str, requests: Sequence[dict], **ident) -> Path:
     "A job folder under `root` named by `name` and a digest of the requests and `ident` (model, dtype, ...); a local model counts by its fingerprint."
     ident = {k: model_fingerprint(v) if isinstance(v, (str, Path)) and Path(str(v)).is_dir() else v for k, v in ident.items()}
     return Path(root)/"jobs"/f"{name}-{_digest([*requests, ident])[:10]}"
+
+def torch_device(cfg) -> str:
+    "The torch device the profile asks for and this machine has: `cuda` for device cuda/auto with a GPU, else `cpu`."
+    return "cuda" if cfg.device in ("cuda", "auto") and _cuda() else "cpu"
 
 def _cuda() -> bool:
     try:

@@ -7,12 +7,13 @@ Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 # %% ../nbs/08_evaluate.ipynb #689fc0e7
 from __future__ import annotations
 
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, load_profile, load_pairs, project_root, setup_env, seed_everything, save_table, \
-    save_metrics, finish_stage, write_jsonl
+from .core import HalaError, Profile, _sha, load_profile, load_pairs, project_root, setup_env, seed_everything, save_table, \
+    save_metrics, finish_stage, write_json_atomic, write_jsonl
+from .engine import model_fingerprint, torch_device
 
 # %% auto #0
 __all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'suite_models', 'translation_systems', 'write_run_tasks', 'task_manager',
@@ -96,13 +97,13 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
     if not Path(model).exists() and not cfg.evaluate.backend == "vllm" and cfg.hub_offline:
         raise HalaError(f"model {model} not found (and the profile is offline)")
     if cfg.evaluate.backend == "vllm":
-        with __import__("tempfile").TemporaryDirectory() as d:
+        with tempfile.TemporaryDirectory() as d:
             p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat), capture_output=True, text=True)
             if p.returncode: raise HalaError(f"lm_eval (vLLM) failed on {model}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
             res = json.loads(next(Path(d).rglob("results*.json")).read_text())["results"]
         return _flatten(res)
     from lm_eval import simple_evaluate
-    dev = "cuda" if cfg.device in ("cuda", "auto") and __import__("torch").cuda.is_available() else "cpu"
+    dev = torch_device(cfg)
     r = simple_evaluate(model="hf", model_args={"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev},
                         tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,
                         task_manager=task_manager(task_dir), apply_chat_template=chat, random_seed=cfg.seed,
@@ -112,8 +113,6 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
 
 def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False) -> dict:
     "`evaluate_model`, cached in `cache` by model fingerprint, tasks and settings."
-    from hala.engine import model_fingerprint
-    from hala.core import _sha, write_json_atomic
     key = _sha(json.dumps({"m": model_fingerprint(model), "t": list(tasks), "chat": chat, "e": cfg.evaluate.model_dump(),
                            "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml"))}, sort_keys=True))
     f = Path(cache)/f"{key}.json"

@@ -14,13 +14,17 @@ from typing import Optional, Sequence
 from .core import HalaError, Profile, load_profile, project_root, setup_env, seed_everything, save_fig, save_table, \
     save_metrics, finish_stage, write_json_atomic
 
-# %% auto #0
-__all__ = ['SFT_STAGE', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args', 'train_size', 'launch',
-           'heldout_losses']
-
-# %% ../nbs/06_sft.ipynb #b9cd3854
 SFT_STAGE = "06_sft"
 
+def check_size(cfg: Profile, size: str):
+    "Stop with one line when `size` is not one of the profile's `hala.sizes`."
+    if size not in cfg.hala.sizes: raise HalaError(f"size '{size}' is not one of hala.sizes ({', '.join(cfg.hala.sizes)})")
+
+# %% auto #0
+__all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args',
+           'train_size', 'launch', 'heldout_losses']
+
+# %% ../nbs/06_sft.ipynb #b9cd3854
 def corpus_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
     "(train, held-out) rows of stage 05's corpus: a seeded shuffle, the first `hala.heldout_records` held out."
     from datasets import load_from_disk
@@ -120,10 +124,9 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
 def launch(cfg: Profile, size: str, out_dir: Path, overrides: Sequence[str] = (), config_file: Optional[str] = None,
            extra: Sequence[str] = (), log: Optional[Path] = None) -> dict:
     "Run `train_size` under `accelerate launch` (config `hala.launch[size]` unless given); returns its train_info."
-    import shutil as _sh
     conf = config_file or cfg.hala.launch[size]
     conf = conf if Path(conf).is_absolute() else str(project_root()/conf)
-    exe = _sh.which("hala", path=str(Path(sys.executable).parent)) or _sh.which("hala")
+    exe = shutil.which("hala", path=str(Path(sys.executable).parent)) or shutil.which("hala")
     if not exe: raise HalaError("the `hala` command is not installed in this environment (pip install -e .)")
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", conf, exe, "train-size", "--profile", cfg.profile,
            "--size", size, "--out", str(out_dir), *[a for o in overrides for a in ("--set", o)], *extra]
