@@ -437,9 +437,9 @@ def flatten(d: dict, prefix: str = "") -> dict:
 
 # %% ../nbs/00_core.ipynb #423ac0f7
 def setup_env(cfg: Profile) -> Profile:
-    "Point caches into the run folder, honour `hub_offline`, and set torch's threads; returns `cfg`."
+    "Point tool caches into the run folder (never the hub's: `HF_HOME` keeps the login token), honour `hub_offline`, set torch's threads; returns `cfg`."
     cache = cfg.run_dir/".cache"
-    for var, sub in [("HF_HOME", "hf"), ("MPLCONFIGDIR", "matplotlib"), ("VLLM_CACHE_ROOT", "vllm"),
+    for var, sub in [("MPLCONFIGDIR", "matplotlib"), ("VLLM_CACHE_ROOT", "vllm"),
                      ("TRITON_CACHE_DIR", "triton")]:
         os.environ.setdefault(var, str(cache/sub))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -19,7 +19,7 @@ from .assets import arabic_ratio
 from .textgen import translation_messages
 
 # %% auto #0
-__all__ = ['instruction_response', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages', 'teach_judge',
+__all__ = ['instruction_response', 'teacher_pairs', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages', 'teach_judge',
            'save_supervision']
 
 # %% ../nbs/03_distill.ipynb #ae24107b
@@ -37,6 +37,22 @@ def instruction_response(rec) -> tuple[Optional[tuple[str, str]], Optional[str]]
     if not isinstance(ins, str) or not isinstance(res, str): return None, "non-string text"
     if not ins.strip() or not res.strip(): return None, "empty instruction or response"
     return (ins.strip(), res.strip()), None
+
+# %% ../nbs/03_distill.ipynb #cad3b0e9
+def teacher_pairs(pairs_en: list[tuple[str, str, str]],  # (record id, instruction, response) in English
+                  translated: dict,  # the engine's results by request id `<rid>:instruction` / `<rid>:response`
+                  provenance: str,  # what made them, for the dataset's provenance column
+                 ) -> tuple[list[dict], Counter]:
+    "Supervision rows from the teacher's translations, and counts of the translations not kept, by reason."
+    rows, lost = [], Counter()
+    for rid, ins, res in pairs_en:
+        for kind, en in (("instruction", ins), ("response", res)):
+            t = translated[f"{rid}:{kind}"]
+            if "error" in t: lost[re.sub(r"\d+", "N", t["error"])] += 1; continue
+            if not t["text"].strip(): lost["empty translation"] += 1; continue
+            if t.get("finish") == "length": lost["hit the length cap (truncated)"] += 1; continue
+            rows.append({"id": f"{rid}:{kind}", "source": "teacher", "kind": kind, "en": en, "ar": t["text"], "provenance": provenance})
+    return rows, lost
 
 # %% ../nbs/03_distill.ipynb #d05583ec
 def corrupt(pairs: list[tuple[str, str]], share: float, seed: int) -> tuple[list[tuple[str, str]], set]:

@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 # %% ../nbs/08_evaluate.ipynb #689fc0e7
 from __future__ import annotations
 
-import json, os, subprocess, sys, tempfile, time
+import json, os, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -16,7 +16,7 @@ from .core import HalaError, Profile, _sha, load_profile, load_pairs, project_ro
 from .engine import model_fingerprint, torch_device
 
 # %% auto #0
-__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'suite_models', 'translation_systems', 'write_run_tasks', 'task_manager',
+__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'suite_models', 'translation_systems', 'write_run_tasks', 'task_manager', 'include_dir',
            'lm_eval_command', 'evaluate_model', 'cached_eval']
 
 # %% ../nbs/08_evaluate.ipynb #7663f6b9
@@ -37,8 +37,9 @@ def translation_systems(cfg: Profile) -> list[dict]:
     bf16 = cfg.stage_dir("02_teacher_fp8", mkdir=False)/"teacher-bf16"
     return [{"name": "base", "path": cfg.ref(cfg.models.translator_base), "prompt": "translator"},  # names as in stage 04's table
             {"name": "translator (ours)", "path": str(cfg.stage_dir("04_translator", mkdir=False)/"translator"), "prompt": "translator"},
-            {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.ref(cfg.models.teacher), "prompt": "teacher"},
-            {"name": "teacher FP8", "path": cfg.ref(cfg.models.teacher_fp8), "prompt": "teacher"}]
+            {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.ref(cfg.models.teacher), "prompt": "teacher",
+             "tensor_parallel": cfg.fp8.tensor_parallel},
+            {"name": "teacher FP8", "path": cfg.ref(cfg.models.teacher_fp8), "prompt": "teacher", "tensor_parallel": cfg.fp8.tensor_parallel}]
 
 # %% ../nbs/08_evaluate.ipynb #58e805dc
 def write_run_tasks(cfg: Profile, task_dir: Path) -> list[str]:
@@ -83,40 +84,55 @@ def _flatten(results: dict) -> dict:
     return {task: {k.split(",")[0]: v for k, v in m.items() if isinstance(v, (int, float)) and not k.endswith("_stderr,none") and "stderr" not in k}
             for task, m in results.items()}
 
-def lm_eval_command(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, out_json: Path, chat: bool) -> list[str]:
+def include_dir(task_dir: Path) -> Path:
+    "One folder holding the project's task files (`project/`) and the run's (`run/`): lm-eval's CLI takes one `--include_path` (a second replaces the first)."
+    task_dir = Path(task_dir)
+    inc = task_dir.parent/f"{task_dir.name}-include"
+    if inc.exists(): shutil.rmtree(inc)
+    shutil.copytree(project_root()/LM_EVAL_DIR, inc/"project", ignore=shutil.ignore_patterns("__pycache__", "fixtures"))
+    shutil.copytree(task_dir, inc/"run")
+    return inc
+
+def lm_eval_command(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, out_json: Path, chat: bool,
+                    tensor_parallel: int = 1,  # GPUs one model is split over (the 111B teacher: `fp8.tensor_parallel`)
+                   ) -> list[str]:
     "The `lm_eval --model vllm` command for the vLLM environment."
-    args = f"pretrained={model},dtype={cfg.engine.dtype},gpu_memory_utilization={cfg.engine.gpu_memory_utilization},max_model_len={cfg.engine.max_model_len}"
+    args = (f"pretrained={model},dtype={cfg.engine.dtype},gpu_memory_utilization={cfg.engine.gpu_memory_utilization},"
+            f"max_model_len={cfg.engine.max_model_len},tensor_parallel_size={tensor_parallel}")
     cmd = [str(cfg.path(cfg.engine.vllm_python)), "-m", "lm_eval", "--model", "vllm", "--model_args", args, "--tasks", ",".join(tasks),
-           "--include_path", str(project_root()/LM_EVAL_DIR), "--include_path", str(task_dir), "--num_fewshot", "0",
+           "--include_path", str(include_dir(task_dir)), "--num_fewshot", "0",
            "--batch_size", str(cfg.evaluate.batch_size), "--output_path", str(out_json), "--seed", str(cfg.seed)]
     if cfg.evaluate.limit: cmd += ["--limit", str(cfg.evaluate.limit)]
     return cmd + (["--apply_chat_template"] if chat else [])
 
-def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False) -> dict:
+def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, tensor_parallel: int = 1) -> dict:
     "lm-eval scores of `model` on `tasks` (0-shot): `{task: {metric: value}}`."
     if not Path(model).exists() and not cfg.evaluate.backend == "vllm" and cfg.hub_offline:
         raise HalaError(f"model {model} not found (and the profile is offline)")
     if cfg.evaluate.backend == "vllm":
         with tempfile.TemporaryDirectory() as d:
-            p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat), capture_output=True, text=True)
+            p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat, tensor_parallel), capture_output=True, text=True)
             if p.returncode: raise HalaError(f"lm_eval (vLLM) failed on {model}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
             res = json.loads(next(Path(d).rglob("results*.json")).read_text())["results"]
         return _flatten(res)
     from lm_eval import simple_evaluate
     dev = torch_device(cfg)
-    r = simple_evaluate(model="hf", model_args={"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev},
+    margs = {"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev}
+    if tensor_parallel > 1 and dev != "cpu": margs = {**margs, "parallelize": True}  # layers spread over the visible GPUs
+    r = simple_evaluate(model="hf", model_args=margs,
                         tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,
                         task_manager=task_manager(task_dir), apply_chat_template=chat, random_seed=cfg.seed,
                         numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, log_samples=False, verbosity="ERROR",
                         bootstrap_iters=0)
     return _flatten(r["results"])
 
-def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False) -> dict:
+def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False,
+                tensor_parallel: int = 1) -> dict:
     "`evaluate_model`, cached in `cache` by model fingerprint, tasks and settings."
     key = _sha(json.dumps({"m": model_fingerprint(model), "t": list(tasks), "chat": chat, "e": cfg.evaluate.model_dump(),
                            "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml"))}, sort_keys=True))
     f = Path(cache)/f"{key}.json"
     if f.exists() and not force: return json.loads(f.read_text())
-    res = evaluate_model(cfg, model, tasks, task_dir, chat)
+    res = evaluate_model(cfg, model, tasks, task_dir, chat, tensor_parallel)
     write_json_atomic(f, res)
     return res

@@ -14,7 +14,7 @@ import pandas as pd
 from .core import HalaError, Profile, load_profile, project_root, setup_env, save_fig, save_table, save_metrics, finish_stage
 
 # %% auto #0
-__all__ = ['PAPER_COLUMNS', 'paper_suite', 'reproduced_suite']
+__all__ = ['PAPER_COLUMNS', 'paper_suite', 'reproduced_suite', 'recipe_claims']
 
 # %% ../nbs/09_report.ipynb #da05d853
 PAPER_COLUMNS = {"arabic_leaderboard_alghafa": "AlGhafa", "arabicmmlu": "ArabicMMLU", "aexams": "EXAMS",
@@ -35,3 +35,45 @@ def reproduced_suite(scores: pd.DataFrame, tasks: list[str], profile: str) -> pd
     wide["category"] = wide["size"].map(lambda x: "small" if x.endswith("B") and float(x[:-1]) >= 7 else "nano")
     wide["source"] = f"reproduced (profile {profile})"
     return wide
+
+# %% ../nbs/09_report.ipynb #9af79fe2
+def recipe_claims(m: dict,  # metrics by file stem (results/<profile>/metrics/*.json)
+                  sizes: list[str],  # hala.sizes
+                  t: float,  # merge.t
+                 ) -> list[dict]:
+    "The recipe's relations measured on a run: claim, measured, tolerance, holds (None where the run has no measurement)."
+    claims = []
+    def add(claim, measured=None, tolerance="", holds=None):
+        claims.append({"claim": claim, "measured": measured if measured is not None else "not measured in this profile",
+                       "tolerance": tolerance, "holds": holds})
+    aq = m.get("assets", {}).get("teacher_quality", {})
+    tr_name = next((k for k in aq if "trained" in k and "untrained" not in k), None)
+    un_name = next((k for k in aq if "untrained" in k), None)
+    if tr_name and un_name:
+        d = aq[tr_name]["chrf++"] - aq[un_name]["chrf++"]
+        add("teacher > untrained model on translation (chrF++)", f"{aq[tr_name]['chrf++']:.2f} vs {aq[un_name]['chrf++']:.2f}", "> +5", d > 5)
+    else: add("teacher > untrained model on translation (chrF++)", tolerance="> +5")
+    tr = m.get("translator", {})
+    tq = tr.get("quality", {})
+    if "teacher FP8" in tq and "teacher BF16" in tq:
+        d = tq["teacher FP8"]["chrf++"] - tq["teacher BF16"]["chrf++"]
+        add("FP8 teacher ~ BF16 teacher (chrF++)", f"{d:+.2f}", "|diff| <= 1.0", abs(d) <= 1.0)
+    else: add("FP8 teacher ~ BF16 teacher (chrF++)", tolerance="|diff| <= 1.0")
+    if "translator_minus_base_chrf" in tr:
+        add("translator > its base (chrF++)", f"{tr['translator_minus_base_chrf']:+.2f}", "> 0", tr["translator_minus_base_chrf"] > 0)
+    else: add("translator > its base (chrF++)", tolerance="> 0")
+    for size in sizes:
+        h = m.get(f"sft_{size}", {}).get("heldout", {})
+        if "base" in h and f"Hala-{size}" in h:
+            g = h["base"]["arabic_loss"] - h[f"Hala-{size}"]["arabic_loss"]
+            add(f"Hala-{size} < base on held-out Arabic loss", f"{g:+.3f}", "gain > 0.1", g > 0.1)
+        else: add(f"Hala-{size} < base on held-out Arabic loss", tolerance="gain > 0.1")
+    sweep = m.get("merge", {}).get("sweep") or {}
+    for size in sizes:
+        sw_s = {k: v for k, v in sweep.items() if k.startswith(f"{size}@")}
+        mid, base_, ft = sw_s.get(f"{size}@{t:.2f}"), sw_s.get(f"{size}@0.00"), sw_s.get(f"{size}@1.00")
+        if mid and base_ and ft:
+            ok = mid["arabic_loss"] < base_["arabic_loss"] and mid["english_loss"] < ft["english_loss"]
+            add(f"merge t={t} ({size}): Arabic better than base, English better than fine-tuned",
+                f"ar {mid['arabic_loss']:.2f} < {base_['arabic_loss']:.2f}; en {mid['english_loss']:.2f} < {ft['english_loss']:.2f}", "strict", ok)
+    return claims

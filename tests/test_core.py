@@ -97,3 +97,15 @@ def test_parallel_datasets_give_en_ar_or_a_clear_error(tmp_path):
     assert [(r["id"], r["en"], r["ar"]) for r in load_pairs(c, ref)] == [("0", "Egypt", "مصر"), ("x", "Oman", "عمان")]
     write_jsonl(c.dataset_file(ref), [{"question": "What?", "answer_ar": "ماذا"}])
     with pytest.raises(HalaError, match=r"has no en/ar text \(columns: answer_ar, question\)"): load_pairs(c, ref)
+
+def test_setup_env_leaves_the_hub_home_alone(tmp_path):
+    "HF_HOME holds the login token (gated repos) and the user's hub cache: setup_env must not move it."
+    import os, subprocess, sys
+    code = ("import os; from hala.core import load_profile, setup_env; "
+            f"setup_env(load_profile('toy', ['run_root={tmp_path}'])); "
+            "print(os.environ.get('HF_HOME', '-'), os.environ['MPLCONFIGDIR'].startswith(%r))" % str(tmp_path))
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HOME", "MPLCONFIGDIR")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert out == ["-", "True"]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**env, "HF_HOME": "/srv/hf"}, check=True).stdout.split()
+    assert out == ["/srv/hf", "True"]

@@ -61,3 +61,9 @@ def test_toy_supervision_and_translator(toy_run):
     q = json.loads((res/"metrics"/"translator.json").read_text())["quality"]
     assert set(q) == {"base", "translator (ours)", "teacher BF16", "teacher FP8"}
     assert q["translator (ours)"]["chrf++"] > q["base"]["chrf++"] + 3, q
+
+def test_teacher_translations_cut_at_the_length_cap_are_dropped_and_counted():
+    from hala.distill import teacher_pairs
+    tr = {"r:instruction": {"text": "ترجمة كاملة", "finish": "stop"}, "r:response": {"text": "ترجمة مقطو", "finish": "length"}}
+    rows, lost = teacher_pairs([("r", "A full text.", "A long answer that the teacher did not finish.")], tr, "p")
+    assert [r["kind"] for r in rows] == ["instruction"] and lost == {"hit the length cap (truncated)": 1}

@@ -161,3 +161,30 @@ def test_toy_results_match_the_committed_ones(toy_run):
         "results/toy is not committed: run `hala reproduce --profile toy` and commit results/toy/{tables,metrics}"
     diffs = compare_results(committed, toy_run[0])
     assert not diffs, f"{len(diffs)} difference(s) from the committed results/toy (regenerate and commit them if the change is intended):\n" + "\n".join(diffs[:30])
+
+def test_lm_eval_command_finds_project_and_run_tasks_through_lm_evals_own_parser(tmp_path):
+    "lm-eval's CLI keeps one --include_path (a second replaces the first): the command must name one folder holding both."
+    from lm_eval._cli.harness import HarnessCLI
+    from lm_eval.tasks import TaskManager
+    from hala.evaluate import lm_eval_command
+    cfg = load_profile("paper")
+    run = tmp_path/"tasks"; run.mkdir()
+    (run/"hala_run_probe.yaml").write_text(yaml.safe_dump({"task": "hala_run_probe", "dataset_path": "json", "test_split": "test",
+        "output_type": "multiple_choice", "doc_to_text": "{{q}}", "doc_to_choice": ["a", "b"], "doc_to_target": 0}))
+    cmd = lm_eval_command(cfg, "CohereLabs/command-a-translate-08-2025", ["hala_madinahqa", "hala_run_probe"], run, tmp_path/"out",
+                          chat=True, tensor_parallel=cfg.fp8.tensor_parallel)
+    assert cmd[1:3] == ["-m", "lm_eval"] and cmd.count("--include_path") == 1
+    ns = HarnessCLI()._parser.parse_args(["run", *cmd[3:]])
+    assert ns.model_args["tensor_parallel_size"] == 8 and ns.apply_chat_template
+    tm = TaskManager(include_path=ns.include_path, include_defaults=False)
+    assert {"hala_madinahqa", "hala_arabic_suite", "hala_run_probe"} <= set(tm.all_tasks)
+
+def test_report_claims_run_on_a_paper_profile_without_the_toy_world():
+    "The paper profile builds no toy world (no `assets` metrics): the claims it cannot measure say so instead of failing."
+    from hala.report import recipe_claims
+    m = {"translator": {"quality": {"teacher FP8": {"chrf++": 60.1}, "teacher BF16": {"chrf++": 60.4}}, "translator_minus_base_chrf": 21.0},
+         "sft_9B": {"heldout": {"base": {"arabic_loss": 1.9}, "Hala-9B": {"arabic_loss": 1.5}}}}
+    c = {r["claim"]: r for r in recipe_claims(m, ["9B"], 0.5)}
+    assert c["teacher > untrained model on translation (chrF++)"]["holds"] is None
+    assert c["teacher > untrained model on translation (chrF++)"]["measured"] == "not measured in this profile"
+    assert c["FP8 teacher ~ BF16 teacher (chrF++)"]["holds"] is True and c["Hala-9B < base on held-out Arabic loss"]["holds"] is True
