@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from .core import HalaError, Profile, load_profile, project_root, setup_env, seed_everything, save_fig, save_table, \
     save_metrics, finish_stage, write_json_atomic
+from .engine import torch_device
 
 SFT_STAGE = "06_sft"
 
@@ -22,7 +23,7 @@ def check_size(cfg: Profile, size: str):
 
 # %% auto #0
 __all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args',
-           'train_size', 'launch', 'heldout_losses']
+           'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
 def corpus_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
@@ -139,6 +140,19 @@ def launch(cfg: Profile, size: str, out_dir: Path, overrides: Sequence[str] = ()
         raise HalaError(f"training {size} failed (exit {p.returncode}); log {log}: " + " | ".join(tail))
     return json.loads((Path(out_dir)/"train_info.json").read_text())
 
+# %% ../nbs/06_sft.ipynb #8fc0b0cd
+def logits_bytes(batch: int, length: int, vocab: int) -> int:
+    "Bytes of one forward's logits and the loss's fp32 copy of them: batch x length x vocab x (2 + 4)."
+    return batch * length * vocab * 6
+
+def eval_batch_size(batch: int,  # the training batch (the most it may be)
+                    length: int,  # hala.train.max_length
+                    vocab: int,  # the model's vocabulary
+                    budget: int = 4 * 2**30,  # bytes the held-out loss's logits may take
+                   ) -> int:
+    "The largest held-out batch up to `batch` whose logits fit `budget` (at least 1)."
+    return max(1, min(batch, budget // logits_bytes(1, length, vocab)))
+
 # %% ../nbs/06_sft.ipynb #ee0f13ab
 def heldout_losses(cfg: Profile, size: str, model_dir: str, sets: dict[str, list[dict]]) -> dict[str, float]:
     "Mean assistant-token loss of a model on each named set of held-out chat records (trl `SFTTrainer.evaluate`, no packing)."
@@ -147,10 +161,12 @@ def heldout_losses(cfg: Profile, size: str, model_dir: str, sets: dict[str, list
     from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
     tok = load_tokenizer(cfg, size)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    on_cpu = torch_device(cfg) == "cpu"  # fp32 on the CPU; on GPUs the engine's dtype (a 9B in fp32 is 37 GB)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32 if on_cpu else getattr(torch, cfg.engine.dtype))
     with tempfile.TemporaryDirectory() as d:
         args = sft_args(cfg, Path(d), packing=False)
         args.disable_tqdm = True
+        args.per_device_eval_batch_size = eval_batch_size(cfg.hala.train.batch_size, cfg.hala.train.max_length, model.config.vocab_size)
         first = next(iter(sets.values()))
         tr = SFTTrainer(model=model, args=args, eval_dataset={k: Dataset.from_list(v) for k, v in sets.items()},
                         processing_class=tok, train_dataset=Dataset.from_list(first[:1]))

@@ -128,29 +128,34 @@ def parity_table(outs: dict, refs: list, n_samples: int = 1000, seed: int = 0) -
     return rows
 
 # %% ../nbs/02_teacher_fp8.ipynb #78cb2560
-def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list, device: str = "cpu") -> dict:
+def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list,
+                     device: str = "cpu",  # "cpu", or "cuda": each model is sharded over every visible GPU (`device_map="auto"`)
+                    ) -> dict:
     "Per-answer-token |logit difference|, KL(a||b) and top-1 agreement of two checkpoints under teacher forcing."
-    import torch
+    import gc, torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(path_a)
     rows = [(tok(p, add_special_tokens=False)["input_ids"], tok(a + tok.eos_token, add_special_tokens=False)["input_ids"])
             for p, a in zip(prompts, answers)]
-    L = max(len(p) + len(a) for p, a in rows)
-    ids = torch.tensor([p + a + [tok.pad_token_id] * (L - len(p) - len(a)) for p, a in rows])
-    mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (L - len(p) - len(a)) for p, a in rows])
-    sel = torch.zeros_like(ids, dtype=torch.bool)  # positions whose next token is an answer token
-    for i, (p, a) in enumerate(rows): sel[i, len(p) - 1:len(p) + len(a) - 1] = True
-    logits = []
-    for path in (path_a, path_b):
-        m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16).to(device).eval()
-        with torch.inference_mode(): logits.append(m(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float().cpu()[sel])
-        del m
-    a, b = logits
-    diff = (a - b).abs()
-    kl = (a.log_softmax(-1).exp() * (a.log_softmax(-1) - b.log_softmax(-1))).sum(-1)
-    return {"tokens": int(sel.sum()), "max_abs_logit_diff": diff.max().item(), "mean_abs_logit_diff": diff.mean().item(),
-            "mean_kl": kl.mean().item(), "top1_agreement": (a.argmax(-1) == b.argmax(-1)).float().mean().item(),
-            "per_token_kl": kl.tolist(), "per_token_max_diff": diff.max(-1).values.tolist()}
+    def answer_logits(path):  # one sequence at a time: the answer positions' logits, kept in the model's bf16 on the host
+        m = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16, **({} if device == "cpu" else {"device_map": "auto"})).eval()
+        first = m.get_input_embeddings().weight.device
+        with torch.inference_mode():
+            out = [m(input_ids=torch.tensor([p + a], device=first)).logits[0, len(p) - 1:len(p) + len(a) - 1].to("cpu", torch.bfloat16)
+                   for p, a in rows]
+        del m; gc.collect()
+        if device != "cpu": torch.cuda.empty_cache()
+        return out
+    A, B = answer_logits(path_a), answer_logits(path_b)
+    kl, mdiff, sdiff, agree, n = [], [], 0.0, 0, 0
+    for a, b in zip(A, B):  # per sequence, so the host holds one sequence's fp32 logits at a time
+        a, b = a.float(), b.float()
+        d = (a - b).abs()
+        la, lb = a.log_softmax(-1), b.log_softmax(-1)
+        kl += (la.exp() * (la - lb)).sum(-1).tolist(); mdiff += d.max(-1).values.tolist()
+        sdiff += d.sum().item(); n += d.numel(); agree += int((a.argmax(-1) == b.argmax(-1)).sum())
+    return {"tokens": len(kl), "max_abs_logit_diff": max(mdiff), "mean_abs_logit_diff": sdiff / n,
+            "mean_kl": sum(kl) / len(kl), "top1_agreement": agree / len(kl), "per_token_kl": kl, "per_token_max_diff": mdiff}
 
 # %% ../nbs/02_teacher_fp8.ipynb #0c3ce8ff
 def throughput(cfg: Profile, path: str, prompts_msgs: list, batch_sizes: list, new_tokens: int, root: Path,

@@ -91,3 +91,22 @@ def test_accelerate_configs_load_and_the_paper_profile_names_them():
     assert p.hala.launch["9B"].endswith("fsdp_8xh100.yaml") and load_config_from_file(str(ROOT/p.hala.launch["9B"])).num_processes == 8
     for size, tpl in p.hala.chat_templates.items():
         if tpl: assert "{% generation %}" in (ROOT/tpl).read_text(), tpl
+
+def test_multi_gpu_launch_configs_agree_with_the_profile_and_save_full_weights():
+    "Trainer refuses a DeepSpeed gradient accumulation that differs from its own; FSDP must gather a full state dict to write weights."
+    from accelerate.commands.config.config_args import load_config_from_file
+    p = load_profile("paper")
+    for f in sorted((ROOT/"data"/"accelerate").glob("*.yaml")):
+        c = load_config_from_file(str(f))
+        ga = (c.deepspeed_config or {}).get("gradient_accumulation_steps")
+        assert ga in (None, "auto", p.hala.train.grad_accum), (f.name, ga)
+        if c.distributed_type == "FSDP": assert c.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT", f.name
+
+def test_realign_alpaca_records_in_their_published_layout_become_chats():
+    "GAIR/ReAlign-Alpaca is ReAlign's JSON layout (id, items: [{from, value}]; GAIR-NLP/ReAlign README), not alpaca columns."
+    from hala.corpus import adapt
+    src = next(s for s in load_profile("paper").corpus.sources if s.id == "GAIR/ReAlign-Alpaca")
+    rec = {"id": 0, "items": [{"from": "human", "value": "Give three tips for staying healthy.", "category": "advice_giving"},
+                              {"from": "gpt", "value": "1. Eat a balanced diet.\n2. Exercise.\n3. Sleep."}]}
+    assert adapt(rec, src.format, src.fields) == [{"role": "user", "content": "Give three tips for staying healthy."},
+                                                  {"role": "assistant", "content": "1. Eat a balanced diet.\n2. Exercise.\n3. Sleep."}]

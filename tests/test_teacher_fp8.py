@@ -50,3 +50,17 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
     print("identical greedy outputs, vLLM vs transformers:", rates)
     # measured: BF16 58/64, FP8 42/64 (vLLM's CPU FP8 kernels round differently from compressed-tensors' simulation)
     assert rates["teacher-bf16"] >= 0.8 and rates["teacher-fp8"] >= 0.5, rates
+
+def test_logit_comparison_shards_each_model_over_the_gpus(monkeypatch, tmp_path):
+    "The 111B teacher is 222 GB in BF16: on GPUs each model is loaded with device_map='auto', never moved whole to one device."
+    import transformers
+    from hala.textgen import tiny_lm
+    from hala.teacher import logit_comparison
+    m, t = tiny_lm(); m.save_pretrained(tmp_path); t.save_pretrained(tmp_path)
+    calls, real = [], transformers.AutoModelForCausalLM.from_pretrained
+    def spy(path, **kw):
+        calls.append(kw.get("device_map"))
+        return real(path, **{k: v for k, v in kw.items() if k != "device_map"})  # this machine has no GPU to spread over
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy)
+    r = logit_comparison(str(tmp_path), str(tmp_path), ["hello there", "a b c"], ["world", "d e"], device="cuda")
+    assert calls == ["auto", "auto"] and r["mean_kl"] == 0 and r["top1_agreement"] == 1 and r["tokens"] == len(r["per_token_kl"])
