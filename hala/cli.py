@@ -16,7 +16,7 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'main']
+           'hub_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -69,8 +69,17 @@ def reproduce(profile: str = "toy",  # profile name or YAML path
               progress: bool = True,  # progress bars per stage
              ) -> dict:
     "Run the chosen stages of a profile in order, skipping finished ones; returns {stage: 'ran'/'skipped'}."
-    cfg = setup_env(load_profile(profile, list(overrides)))
+    from hala.hub import hub_status, stop_hub
+    cfg = load_profile(profile, list(overrides))
     todo = select_stages(stages)
+    ours = cfg.hub.endpoint == "local" and hub_status(cfg) is None  # a local hub this run starts, and stops at its end
+    try:
+        setup_env(cfg)  # the kernels inherit HF_ENDPOINT
+        return _run_stages(cfg, todo, force, overrides, progress)
+    finally:
+        if ours: stop_hub(cfg)
+
+def _run_stages(cfg: Profile, todo: list, force: bool, overrides: Sequence[str], progress: bool) -> dict:
     print(f"hala reproduce: profile {cfg.profile}, {len(todo)} stage(s), results in {cfg.results_dir}", flush=True)
     status, t_all = {}, time.time()
     for i, stage in enumerate(todo, 1):
@@ -154,6 +163,18 @@ def translate_slice(profile: str = "toy", shard: str = "0/1", overrides: Sequenc
     return r
 
 # %% ../nbs/00a_cli.ipynb #c122463b
+def hub_command(action: str, profile: str = "toy", overrides: Sequence[str] = ()) -> Optional[dict]:
+    "`hala hub start|stop|status`: the local hub of a profile's run folder; prints its endpoint and pid."
+    from hala.hub import hub_status, start_hub, stop_hub
+    cfg = load_profile(profile, list(overrides))
+    if cfg.hub.endpoint != "local": raise HalaError(f"profile '{cfg.profile}' uses the hub at {cfg.hub.endpoint or 'huggingface.co'}, not a local one")
+    if action == "start": start_hub(cfg)
+    elif action == "stop":
+        print("hala hub: stopped" if stop_hub(cfg) else "hala hub: none was running"); return None
+    st = hub_status(cfg)
+    print(f"hala hub: {st['endpoint']} (pid {st['pid']}) serving {st['mirrors']}" if st else "hala hub: not running")
+    return st
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hala", description="The Hala recipe: reproduce the paper stage by stage.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -187,6 +208,10 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--size", required=True, help="a key of hala.sizes")
     ts.add_argument("--out", required=True, help="output folder (model/, train_info.json, checkpoints)")
     ts.add_argument("--max-steps", type=int, default=None, help="override hala.train.max_steps")
+    h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
+    h.add_argument("action", choices=["start", "stop", "status"])
+    h.add_argument("--profile", default="toy")
+    h.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
     s.add_argument("--profile", default="toy")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -209,6 +234,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":
             bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
+        elif args.cmd == "hub":
+            hub_command(args.action, args.profile, args.overrides)
         else:
             rows = stages_table(args.profile, args.overrides)
             w = max(len(r["stage"]) for r in rows)

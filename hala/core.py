@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
            'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
-           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'PicoModel', 'TrainSteps',
+           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Hub', 'PicoModel', 'TrainSteps',
            'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl',
            'load_records', 'en_ar', 'load_pairs', 'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig',
            'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
@@ -220,6 +220,11 @@ class Evaluate(_Strict):
     mt_items: PositiveInt  # held-out EN->AR pairs in the translation task
     mt_max_new_tokens: PositiveInt
 
+class Hub(_Strict):
+    "Where hub ids are served from: the real Hub, or the run's local mirror of stand-ins (`hala.hub`)."
+    endpoint: Optional[str]  # null: the real Hub (or $HF_ENDPOINT); `local`: the local hub over stage 01's stand-ins; or a URL
+    python: str  # the local hub's environment's interpreter (olah), used when endpoint is `local`
+
 class PicoModel(_Strict):
     "A pico stand-in for one of the paper's models."
     arch: Literal["cohere2", "lfm2", "gemma2", "qwen2", "llama"]
@@ -275,6 +280,7 @@ class Profile(_Strict):
     device: Literal["cpu", "cuda", "auto"]
     threads: int = Field(ge=0)
     hub_offline: bool
+    hub: Hub
     run_root: str
     results_root: str
     models: Models
@@ -445,6 +451,9 @@ def setup_env(cfg: Profile) -> Profile:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if cfg.hub_offline:
         os.environ["HF_HUB_OFFLINE"] = "1"; os.environ["HF_DATASETS_OFFLINE"] = "1"
+    if cfg.hub.endpoint is not None:
+        from hala.hub import use_hub
+        use_hub(cfg)  # the local hub (started if needed) or the named endpoint, for this process and its children
     if cfg.threads:
         os.environ["OMP_NUM_THREADS"] = str(cfg.threads)  # read by torch at import
         if "torch" in sys.modules: sys.modules["torch"].set_num_threads(cfg.threads)

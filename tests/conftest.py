@@ -28,4 +28,5 @@ def toy_run(tmp_path_factory):
     r = hala("reproduce", "--profile", "toy", "--no-progress", *roots)
     print(r.stdout, f"\nfirst run: {time.time() - t0:.0f}s")
     assert r.returncode == 0, r.stdout + r.stderr
-    return base/"results"/"toy", base/"runs"/"toy", roots, r
+    yield base/"results"/"toy", base/"runs"/"toy", roots, r
+    hala("hub", "stop", "--profile", "toy", *roots)  # a later test's process may have started the run folder's local hub

@@ -1,0 +1,69 @@
+"""The local hub: stand-ins published as git repositories and served like the Hub, loaded with the calls a cluster makes."""
+import json, os, subprocess, sys, urllib.error, urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from hala.core import HalaError, load_profile
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    "A local hub over a temporary run folder with a model, a parquet dataset with a config, and a raw-JSON dataset."
+    from hala.hub import mirror_dir, publish_dataset, publish_model, start_hub, stop_hub, hub_status
+    from hala.textgen import tiny_lm
+    base = tmp_path_factory.mktemp("hub")
+    cfg = load_profile("toy", [f"run_root={base}"])
+    m, t = tiny_lm(); m.save_pretrained(base/"tiny"); t.save_pretrained(base/"tiny")
+    root = mirror_dir(cfg)
+    publish_model(base/"tiny", "LiquidAI/LFM2-1.2B", root, "test")
+    publish_dataset("Helsinki-NLP/opus-100", root, "test", {"ar-en": {"train": [{"translation": {"ar": "مصر", "en": "Egypt"}}] * 3,
+                                                                        "test": [{"translation": {"ar": "عمان", "en": "Oman"}}]}})
+    publish_dataset("GAIR/ReAlign-Alpaca", root, "test", files={"realign_alpaca.json": [
+        {"id": 0, "items": [{"from": "human", "value": "Hi", "category": "default"}, {"from": "gpt", "value": "Hello"}]}]})
+    endpoint, started = start_hub(cfg)
+    assert started and start_hub(cfg) == (endpoint, False)  # a second call finds it running
+    yield cfg, endpoint, base
+    pid = hub_status(cfg)["pid"]
+    assert stop_hub(cfg) and hub_status(cfg) is None
+    with pytest.raises(ProcessLookupError): os.kill(pid, 0)
+
+def test_models_and_datasets_load_through_the_local_hub_by_their_hub_ids(hub):
+    cfg, endpoint, base = hub
+    code = """
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from datasets import load_dataset
+import json
+tok = AutoTokenizer.from_pretrained("LiquidAI/LFM2-1.2B"); m = AutoModelForCausalLM.from_pretrained("LiquidAI/LFM2-1.2B")
+opus = load_dataset("Helsinki-NLP/opus-100", "ar-en")
+ra = load_dataset("GAIR/ReAlign-Alpaca", split="train")
+print(json.dumps({"arch": type(m).__name__, "splits": {k: len(v) for k, v in opus.items()}, "row": opus["test"][0],
+                  "realign": ra[0]["items"][1]["value"], "template": bool(tok.chat_template)}))
+"""
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(base/"cache"), "HF_DATASETS_CACHE": str(base/"dcache"),
+           "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out == {"arch": "LlamaForCausalLM", "splits": {"train": 3, "test": 1}, "row": {"translation": {"ar": "عمان", "en": "Oman"}},
+                   "realign": "Hello", "template": True}
+
+def test_the_hub_answers_missing_entries_and_bare_ids_as_the_hub_does(hub):
+    _, endpoint, _ = hub
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{endpoint}/LiquidAI/LFM2-1.2B/resolve/main/no_such_file.json")
+    assert e.value.code == 404 and e.value.headers["x-error-code"] == "EntryNotFound"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{endpoint}/api/models/LiquidAI/LFM2-1.2B/tree/main/additional_chat_templates")
+    assert e.value.code == 404
+    meta = json.loads(urllib.request.urlopen(f"{endpoint}/api/models/LiquidAI/LFM2-1.2B").read())  # no revision: vLLM asks this
+    assert meta["id"] == "LiquidAI/LFM2-1.2B" and len(meta["sha"]) == 40
+
+def test_a_run_that_is_not_the_toy_refuses_a_stand_in(hub):
+    from hala.hub import check_not_stand_in, mirror_dir
+    cfg, _, base = hub
+    d = str(mirror_dir(cfg)/"models"/"LiquidAI"/"LFM2-1.2B")
+    assert check_not_stand_in(cfg, d) == d  # the toy runs on stand-ins
+    with pytest.raises(HalaError, match="is a local stand-in of the toy world"):
+        check_not_stand_in(load_profile("paper"), d)
+    assert check_not_stand_in(load_profile("paper"), str(base/"tiny")) == str(base/"tiny")  # a folder without the marker
