@@ -114,7 +114,7 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
           new_tokens: int = 32, naive_requests: int = 16) -> dict:
     "Run `bench_generate` on the profile's teacher and held-out requests; print and save the result."
     cfg = setup_env(load_profile(profile, list(overrides)))
-    from hala.core import load_pairs
+    from hala.core import mt_eval_pairs
     from hala.engine import bench_generate
     from hala.textgen import translation_messages
     teacher = cfg.ref(cfg.models.teacher)
@@ -123,7 +123,7 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model, tok = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(teacher)
-    msgs = [translation_messages(r["en"], cfg.prompts.teacher_translate) for r in load_pairs(cfg, cfg.datasets.mt_eval)[:requests]]
+    msgs = [translation_messages(r["en"], cfg.prompts.teacher_translate) for r in mt_eval_pairs(cfg)[:requests]]
     res = bench_generate(model, tok, msgs, new_tokens, batch_size, naive_requests)
     res.update(model=cfg.models.teacher, profile=cfg.profile, threads=torch.get_num_threads())
     out = cfg.results_dir/"bench"/"generate.json"; out.parent.mkdir(parents=True, exist_ok=True)

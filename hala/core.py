@@ -21,11 +21,11 @@ __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles
            'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
            'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Hub', 'PicoModel', 'TrainSteps',
            'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl',
-           'load_records', 'en_ar', 'load_pairs', 'load_profile', 'flatten', 'setup_env', 'seed_everything', 'save_fig',
-           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
-           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
-           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
-           'cached_step', 'run_core']
+           'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'load_profile', 'flatten', 'setup_env',
+           'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash',
+           'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout',
+           'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done',
+           'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -82,6 +82,7 @@ class Datasets(_Strict):
     supervision_en: DatasetRef
     parallel_candidates: DatasetRef
     mt_eval: DatasetRef
+    mt_eval_en: Optional[DatasetRef]  # the English side of `mt_eval`, paired by config and row (MMLU); null: `mt_eval` is parallel
 
 class Prompts(_Strict):
     "Prompt templates; `{text}` is replaced by the text to translate."
@@ -379,6 +380,32 @@ def load_pairs(cfg: "Profile", ref: DatasetRef) -> list[dict]:
         raise HalaError(f"dataset {ref.id} [{ref.split}] has no en/ar text (columns: {', '.join(sorted(rows[0]))}); "
                         "give it `en` and `ar` columns or a `translation: {en, ar}` field")
     return out
+
+# %% ../nbs/00_core.ipynb #4cd1fbc0
+def align_mmlu(ar_rows: list[dict], en_rows: list[dict], subject: str, min_agreement: float = 0.99) -> list[dict]:
+    "`{id, en, ar}` question pairs of one subject, or a one-line error when the Arabic and English rows do not line up."
+    if len(ar_rows) != len(en_rows):
+        raise HalaError(f"mt_eval: subject '{subject}' has {len(ar_rows)} Arabic rows and {len(en_rows)} English rows")
+    agree = sum(a.get("answer") == e.get("answer") and len(a.get("choices") or []) == len(e.get("choices") or [])
+                for a, e in zip(ar_rows, en_rows))
+    if ar_rows and agree / len(ar_rows) < min_agreement:
+        first = next(i for i, (a, e) in enumerate(zip(ar_rows, en_rows)) if a.get("answer") != e.get("answer"))
+        raise HalaError(f"mt_eval: subject '{subject}' is misaligned: the answer index agrees on {agree} of {len(ar_rows)} rows "
+                        f"(first disagreement at row {first})")
+    return [{"id": f"{subject}-{i}", "en": (e["question"] or "").strip(), "ar": (a["question"] or "").strip()}
+            for i, (a, e) in enumerate(zip(ar_rows, en_rows))]
+
+def mt_eval_pairs(cfg: "Profile") -> list[dict]:
+    "The held-out EN->AR pairs: `datasets.mt_eval` paired by subject and row with `datasets.mt_eval_en`, or read as a parallel set."
+    ar, en = cfg.datasets.mt_eval, cfg.datasets.mt_eval_en
+    if en is None: return load_pairs(cfg, ar)
+    from datasets import get_dataset_config_names
+    subjects = [ar.config] if ar.config else sorted(get_dataset_config_names(ar.id))
+    out = []
+    for s in subjects:
+        out += align_mmlu(load_records(cfg, ar.model_copy(update={"config": s, "limit": None})),
+                          load_records(cfg, en.model_copy(update={"config": s, "limit": None})), s)
+    return out[:ar.limit] if ar.limit else out
 
 # %% ../nbs/00_core.ipynb #8367c10b
 def _parse_overrides(overrides) -> list[tuple[str, Any]]:

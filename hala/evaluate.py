@@ -11,7 +11,7 @@ import json, os, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, _sha, load_profile, load_pairs, project_root, setup_env, seed_everything, save_table, \
+from .core import HalaError, Profile, _sha, load_profile, mt_eval_pairs, project_root, setup_env, seed_everything, save_table, \
     save_metrics, finish_stage, write_json_atomic, write_jsonl
 from .engine import model_fingerprint, torch_device
 
@@ -58,7 +58,7 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> list[str]:
         (task_dir/f"{t.name}.yaml").write_text(yaml.safe_dump({"task": t.name, "include": tpl, "dataset_path": "json",
             "dataset_kwargs": {"data_files": {"test": str(task_dir/f"{t.name}.jsonl")}}, "test_split": "test"}, allow_unicode=True))
         names.append(t.name)
-    pairs = load_pairs(cfg, cfg.datasets.mt_eval)[:cfg.evaluate.mt_items]
+    pairs = mt_eval_pairs(cfg)[:cfg.evaluate.mt_items]
     write_jsonl(task_dir/"hala_en_ar.jsonl", [{"en": p["en"], "ar": p["ar"],
                                               "prompt_translator": cfg.prompts.translator.replace("{text}", p["en"]),
                                               "prompt_teacher": cfg.prompts.teacher_translate.replace("{text}", p["en"])} for p in pairs])

@@ -11,7 +11,7 @@ import json, math, time
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step, load_profile, load_pairs, setup_env, seed_everything, \
+from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, \
     save_fig, save_table, save_metrics, finish_stage
 from .engine import backend_for, job_dir, run_job
 from .textgen import chat_prompt, mt_scores, translation_messages

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 
-from .core import Profile, cached_step, load_profile, load_pairs, setup_env, seed_everything, save_fig, \
+from .core import Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, save_fig, \
     save_table, save_metrics, finish_stage
 from .engine import backend_for, job_dir, run_job
 from .textgen import mt_scores, translation_messages

@@ -67,3 +67,28 @@ def test_a_run_that_is_not_the_toy_refuses_a_stand_in(hub):
     with pytest.raises(HalaError, match="is a local stand-in of the toy world"):
         check_not_stand_in(load_profile("paper"), d)
     assert check_not_stand_in(load_profile("paper"), str(base/"tiny")) == str(base/"tiny")  # a folder without the marker
+
+def test_mt_eval_pairs_human_translated_arabic_mmlu_with_cais_mmlu_and_catches_a_misaligned_subject(hub):
+    "The Arabic MMLU holds no English: its rows are paired with cais/mmlu by subject (config) and row, and checked."
+    from hala.hub import mirror_dir, publish_dataset
+    cfg, endpoint, base = hub
+    ar = lambda n, k: [{"question": f"سؤال {k}-{i}", "choices": ["أ", "ب", "ج", "د"], "answer": (i * 7 + k) % 4} for i in range(n)]
+    en = lambda n, k: [{"question": f"Question {k}-{i}", "subject": "s", "choices": list("abcd"), "answer": (i * 7 + k) % 4} for i in range(n)]
+    publish_dataset("MBZUAI/human_translated_arabic_mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": ar(8, 1)}, "virology": {"test": ar(8, 2)}})
+    publish_dataset("cais/mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": en(8, 1)}, "virology": {"test": en(8, 2)}})
+    code = """
+import json, sys
+from hala.core import HalaError, load_profile, setup_env, mt_eval_pairs
+cfg = setup_env(load_profile("toy", sys.argv[1:]))
+try: print(json.dumps([(p["id"], p["en"], p["ar"]) for p in mt_eval_pairs(cfg)]))
+except HalaError as e: print(json.dumps({"error": str(e)}))
+"""
+    sets = [f"run_root={base}", "hub_offline=false", "datasets.mt_eval={id: MBZUAI/human_translated_arabic_mmlu, config: null, split: test, limit: null}",
+            "datasets.mt_eval_en={id: cais/mmlu, config: null, split: test, limit: null}"]
+    run = lambda: json.loads(subprocess.run([sys.executable, "-c", code, *sets], capture_output=True, text=True, timeout=300,
+                                            env={**os.environ, "HF_HUB_OFFLINE": "0"}).stdout.strip().splitlines()[-1])
+    pairs = run()
+    assert len(pairs) == 16 and pairs[0] == ["anatomy-0", "Question 1-0", "سؤال 1-0"] and pairs[8][0] == "virology-0"
+    shifted = ar(8, 2); shifted = shifted[1:] + shifted[:1]  # a planted misaligned subject: rows shifted by one
+    publish_dataset("MBZUAI/human_translated_arabic_mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": ar(8, 1)}, "virology": {"test": shifted}})
+    assert "subject 'virology' is misaligned" in run()["error"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from hala.core import load_profile, load_pairs
+from hala.core import load_profile, mt_eval_pairs
 from hala.engine import TransformersBackend, VLLMBackend, run_job
 from hala.textgen import translation_messages
 
@@ -36,7 +36,7 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
         pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
     runs, roots = toy_run[1], toy_run[2]
     cfg = load_profile("toy", roots[1::2])  # the toy run's folders
-    pairs = load_pairs(cfg, cfg.datasets.mt_eval)[:64]
+    pairs = mt_eval_pairs(cfg)[:64]
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], cfg.prompts.teacher_translate), "max_new_tokens": 48}
             for i, p in enumerate(pairs)]
     rates = {}
