@@ -23,7 +23,7 @@ def check_size(cfg: Profile, size: str):
 
 # %% auto #0
 __all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args',
-           'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
+           'train_size', 'check_launch_config', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
 def corpus_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
@@ -122,11 +122,22 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             write_json_atomic(Path(out_dir)/"train_info.json", info)
     return info
 
+def check_launch_config(path: str, gpus: Optional[int] = None):
+    "Stop with one line when an accelerate config shards the model (FSDP, DeepSpeed) on a machine without GPUs."
+    import torch
+    from accelerate.commands.config.config_args import load_config_from_file
+    c = load_config_from_file(path)
+    gpus = torch.cuda.device_count() if gpus is None else gpus
+    if str(c.distributed_type).split(".")[-1] in ("FSDP", "DEEPSPEED") and gpus == 0:
+        raise HalaError(f"{Path(path).name} shards the model ({str(c.distributed_type).split('.')[-1]}), which accelerate runs only on GPUs: "
+                        "on CPU its processes would each train the whole model alone; use data/accelerate/cpu_ddp2.yaml or cpu_1proc.yaml here")
+
 def launch(cfg: Profile, size: str, out_dir: Path, overrides: Sequence[str] = (), config_file: Optional[str] = None,
            extra: Sequence[str] = (), log: Optional[Path] = None) -> dict:
     "Run `train_size` under `accelerate launch` (config `hala.launch[size]` unless given); returns its train_info."
     conf = config_file or cfg.hala.launch[size]
     conf = conf if Path(conf).is_absolute() else str(project_root()/conf)
+    check_launch_config(conf)
     exe = shutil.which("hala", path=str(Path(sys.executable).parent)) or shutil.which("hala")
     if not exe: raise HalaError("the `hala` command is not installed in this environment (pip install -e .)")
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", conf, exe, "train-size", "--profile", cfg.profile,
