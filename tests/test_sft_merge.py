@@ -119,3 +119,18 @@ def test_a_sharding_launch_config_is_refused_on_a_machine_without_gpus():
         with pytest.raises(HalaError, match="shards the model"): check_launch_config(str(ROOT/"data"/"accelerate"/f), gpus=0)
         check_launch_config(str(ROOT/"data"/"accelerate"/f), gpus=8)
     check_launch_config(str(ROOT/"data"/"accelerate"/"cpu_ddp2.yaml"), gpus=0)
+
+def test_the_9b_template_marks_assistant_turns_and_folds_the_system_turn_into_the_first_user_turn():
+    "Gemma-2 has no system role, and OpenOrca, Hermes 3 and Tulu 3 records open with one: it becomes the first user turn's preamble."
+    from hala.textgen import tiny_lm
+    _, tok = tiny_lm()
+    tok.chat_template = (ROOT/load_profile("paper").hala.chat_templates["9B"]).read_text()
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+            {"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Ciao"}]
+    text = tok.apply_chat_template(msgs, tokenize=False)
+    assert text == (tok.bos_token + "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n"
+                    "<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\nCiao<end_of_turn>\n")
+    enc = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    masked = tok.decode([t for t, m in zip(enc["input_ids"], enc["assistant_masks"]) if m])
+    assert masked == "Hello<end_of_turn>Ciao<end_of_turn>"
+    assert tok.apply_chat_template(msgs[1:2], tokenize=False, add_generation_prompt=True).endswith("<start_of_turn>model\n")
