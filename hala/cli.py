@@ -208,6 +208,10 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--size", required=True, help="a key of hala.sizes")
     ts.add_argument("--out", required=True, help="output folder (model/, train_info.json, checkpoints)")
     ts.add_argument("--max-steps", type=int, default=None, help="override hala.train.max_steps")
+    tt = sub.add_parser("train-translator", help="stage 04's SFT of the translator (what `accelerate launch` runs in each process)")
+    tt.add_argument("--profile", default="toy")
+    tt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    tt.add_argument("--out", required=True, help="output folder (the translator, train_info.json)")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
     h.add_argument("action", choices=["start", "stop", "status"])
     h.add_argument("--profile", default="toy")
@@ -230,6 +234,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from hala.sft import check_size, train_size
             check_size(cfg, args.size)
             train_size(cfg, args.size, Path(args.out), max_steps=args.max_steps)
+        elif args.cmd == "train-translator":
+            cfg = setup_env(load_profile(args.profile, args.overrides))
+            from hala.translator import train_translator
+            train_translator(cfg, Path(args.out))
         elif args.cmd == "translate-corpus":
             translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":

@@ -134,6 +134,7 @@ class SFT(_Strict):
     bf16: bool
     gradient_checkpointing: bool
     eval_max_new_tokens: PositiveInt
+    launch: Optional[str]  # accelerate config the training runs under (data/accelerate/); the Hala models: per size, `hala.launch`
 
 class CorpusSource(_Strict):
     "One English instruction set for stage 05: where it is, how many records, and its schema's adapter."

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 from .core import HalaError, Profile, load_profile, project_root, setup_env, seed_everything, save_fig, save_table, \
     save_metrics, finish_stage, write_json_atomic
 from .engine import torch_device
+from .train import accelerate_launch
 
 SFT_STAGE = "06_sft"
 
@@ -23,7 +24,7 @@ def check_size(cfg: Profile, size: str):
 
 # %% auto #0
 __all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args',
-           'train_size', 'check_launch_config', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
+           'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
 def corpus_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
@@ -122,33 +123,11 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             write_json_atomic(Path(out_dir)/"train_info.json", info)
     return info
 
-def check_launch_config(path: str, gpus: Optional[int] = None):
-    "Stop with one line when an accelerate config shards the model (FSDP, DeepSpeed) on a machine without GPUs."
-    import torch
-    from accelerate.commands.config.config_args import load_config_from_file
-    c = load_config_from_file(path)
-    gpus = torch.cuda.device_count() if gpus is None else gpus
-    if str(c.distributed_type).split(".")[-1] in ("FSDP", "DEEPSPEED") and gpus == 0:
-        raise HalaError(f"{Path(path).name} shards the model ({str(c.distributed_type).split('.')[-1]}), which accelerate runs only on GPUs: "
-                        "on CPU its processes would each train the whole model alone; use data/accelerate/cpu_ddp2.yaml or cpu_1proc.yaml here")
-
 def launch(cfg: Profile, size: str, out_dir: Path, overrides: Sequence[str] = (), config_file: Optional[str] = None,
            extra: Sequence[str] = (), log: Optional[Path] = None) -> dict:
     "Run `train_size` under `accelerate launch` (config `hala.launch[size]` unless given); returns its train_info."
-    conf = config_file or cfg.hala.launch[size]
-    conf = conf if Path(conf).is_absolute() else str(project_root()/conf)
-    check_launch_config(conf)
-    exe = shutil.which("hala", path=str(Path(sys.executable).parent)) or shutil.which("hala")
-    if not exe: raise HalaError("the `hala` command is not installed in this environment (pip install -e .)")
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", conf, exe, "train-size", "--profile", cfg.profile,
-           "--size", size, "--out", str(out_dir), *[a for o in overrides for a in ("--set", o)], *extra]
-    log = log or Path(out_dir)/"train.log"; Path(log).parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, cfg.threads)))}
-    with open(log, "w") as lf:
-        p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=str(project_root()))
-    if p.returncode != 0:
-        tail = Path(log).read_text(errors="replace").strip().splitlines()[-5:]
-        raise HalaError(f"training {size} failed (exit {p.returncode}); log {log}: " + " | ".join(tail))
+    accelerate_launch(config_file or cfg.hala.launch[size], ["train-size", "--profile", cfg.profile, "--size", size, "--out", str(out_dir),
+                      *[a for o in overrides for a in ("--set", o)], *extra], log or Path(out_dir)/"train.log", cfg.threads)
     return json.loads((Path(out_dir)/"train_info.json").read_text())
 
 # %% ../nbs/06_sft.ipynb #8fc0b0cd

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from .core import HalaError
 
 # %% auto #0
-__all__ = ['sft_records', 'train_sft']
+__all__ = ['sft_records', 'train_sft', 'check_launch_config', 'accelerate_launch']
 
 # %% ../nbs/00d_train.ipynb #cee20643
 def sft_records(prompts: Sequence[list], completions: Sequence[str]) -> list[dict]:
@@ -31,7 +31,7 @@ def train_sft(base,  # model path or hub id (or a loaded model)
               tokenizer=None,
               eval_records: Optional[list[dict]] = None,  # held-out records: eval loss logged
              ) -> dict:
-    "Fine-tune with trl `SFTTrainer` (loss on completions), save model and tokenizer; returns the log history and timings."
+    "Fine-tune with trl `SFTTrainer` (loss on completions); the main process saves model, tokenizer and `train_info.json`; returns the log history and timings."
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -54,5 +54,43 @@ def train_sft(base,  # model path or hub id (or a loaded model)
     secs = time.time() - t0
     tr.model.generation_config.pad_token_id = tok.pad_token_id
     tr.model.generation_config.eos_token_id = tok.eos_token_id
-    tr.model.save_pretrained(out_dir); tok.save_pretrained(out_dir)
-    return {"log_history": tr.state.log_history, "train_seconds": round(secs, 1), "steps": tr.state.global_step}
+    tr.save_model(str(out_dir))  # every process takes part (a sharded model is gathered); the main one writes
+    info = {"log_history": tr.state.log_history, "train_seconds": round(secs, 1), "steps": tr.state.global_step,
+            "processes": tr.accelerator.num_processes}
+    if tr.accelerator.is_main_process:
+        tok.save_pretrained(out_dir)
+        (Path(out_dir)/"train_info.json").write_text(json.dumps(info, indent=1, default=str) + "\n", encoding="utf-8")
+    return info
+
+# %% ../nbs/00d_train.ipynb #2309b203
+def check_launch_config(path: str, gpus: Optional[int] = None):
+    "Stop with one line when an accelerate config shards the model (FSDP, DeepSpeed) on a machine without GPUs."
+    import torch
+    from accelerate.commands.config.config_args import load_config_from_file
+    c = load_config_from_file(path)
+    gpus = torch.cuda.device_count() if gpus is None else gpus
+    kind = str(c.distributed_type).split(".")[-1]
+    if kind in ("FSDP", "DEEPSPEED") and gpus == 0:
+        raise HalaError(f"{Path(path).name} shards the model ({kind}), which accelerate runs only on GPUs: "
+                        "on CPU its processes would each train the whole model alone; use data/accelerate/cpu_ddp2.yaml or cpu_1proc.yaml here")
+
+def accelerate_launch(config_file: str,  # accelerate config (data/accelerate/), relative to the project or absolute
+                      args: Sequence[str],  # the `hala` command line each process runs, e.g. ["train-size", "--size", "9B", ...]
+                      log: Path,  # where the processes' output goes
+                      threads: int = 1,  # OMP threads per process (when not set in the environment)
+                     ):
+    "Run `hala <args>` under `accelerate launch`; a failure is a one-line error with the log's last lines."
+    import os, shutil, subprocess, sys
+    from hala.core import project_root
+    conf = config_file if Path(config_file).is_absolute() else str(project_root()/config_file)
+    check_launch_config(conf)
+    exe = shutil.which("hala", path=str(Path(sys.executable).parent)) or shutil.which("hala")
+    if not exe: raise HalaError("the `hala` command is not installed in this environment (pip install -e .)")
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", conf, exe, *args]
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(max(1, threads)))}
+    with open(log, "w") as lf:
+        p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=str(project_root()))
+    if p.returncode != 0:
+        tail = Path(log).read_text(errors="replace").strip().splitlines()[-5:]
+        raise HalaError(f"`hala {args[0]}` failed under accelerate (exit {p.returncode}); log {log}: " + " | ".join(tail))

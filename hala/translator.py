@@ -10,16 +10,32 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 
-from .core import Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, save_fig, \
+from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, save_fig, \
     save_table, save_metrics, finish_stage
 from .engine import backend_for, job_dir, run_job
 from .textgen import mt_scores, translation_messages
-from .train import sft_records, train_sft
+from .train import accelerate_launch, sft_records, train_sft
 
 # %% auto #0
-__all__ = ['translator_records']
+__all__ = ['translator_records', 'supervision_split', 'train_translator']
 
 # %% ../nbs/04_translator.ipynb #ac30cc0f
 def translator_records(rows: list[dict], template: str) -> list[dict]:
     "trl prompt-completion records: the translator prompt with the English, the Arabic as the answer."
     return sft_records([translation_messages(r["en"], template) for r in rows], [r["ar"] for r in rows])
+
+# %% ../nbs/04_translator.ipynb #e2131a40
+def supervision_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
+    "(training, evaluation-loss) rows of stage 03's supervision set: a seeded shuffle, the first 5% (at most 200) aside."
+    from datasets import load_from_disk
+    p = cfg.stage_dir("03_distill", mkdir=False)/"supervision"
+    if not p.exists(): raise HalaError(f"the supervision set is not built ({p}): run stage 03_distill first")
+    sup = load_from_disk(str(p)).shuffle(seed=cfg.seed)
+    n_eval = min(200, len(sup) // 20)
+    return sup.select(range(n_eval, len(sup))).to_list(), sup.select(range(n_eval)).to_list()
+
+def train_translator(cfg: Profile, out_dir: Path) -> dict:
+    "What each process runs under `accelerate launch`: SFT of `models.translator_base` on the supervision set."
+    train_rows, eval_rows = supervision_split(cfg)
+    return train_sft(cfg.ref(cfg.models.translator_base), translator_records(train_rows, cfg.prompts.translator), out_dir,
+                     cfg.translator, cfg.seed, eval_records=translator_records(eval_rows, cfg.prompts.translator))

@@ -67,3 +67,15 @@ def test_teacher_translations_cut_at_the_length_cap_are_dropped_and_counted():
     tr = {"r:instruction": {"text": "ترجمة كاملة", "finish": "stop"}, "r:response": {"text": "ترجمة مقطو", "finish": "length"}}
     rows, lost = teacher_pairs([("r", "A full text.", "A long answer that the teacher did not finish.")], tr, "p")
     assert [r["kind"] for r in rows] == ["instruction"] and lost == {"hit the length cap (truncated)": 1}
+
+def test_the_translator_trains_under_accelerate_in_its_own_processes(toy_run, tmp_path):
+    "Stage 04 launches `hala train-translator` through accelerate: the toy run's translator says so, and two DDP processes run."
+    from hala.train import accelerate_launch
+    _, runs, roots, _ = toy_run
+    info = json.loads((runs/"04_translator"/"translator"/"train_info.json").read_text())
+    assert info["processes"] == 1 and info["steps"] == load_profile("toy").translator.max_steps
+    sets = [roots[i + 1] for i in range(0, len(roots), 2)] + ["translator.max_steps=4"]
+    accelerate_launch("data/accelerate/cpu_ddp2.yaml", ["train-translator", "--profile", "toy", "--out", str(tmp_path),
+                      *[a for s in sets for a in ("--set", s)]], tmp_path/"train.log")
+    two = json.loads((tmp_path/"train_info.json").read_text())
+    assert two["processes"] == 2 and two["steps"] == 4 and (tmp_path/"model.safetensors").exists()

@@ -114,7 +114,7 @@ def test_realign_alpaca_records_in_their_published_layout_become_chats():
 def test_a_sharding_launch_config_is_refused_on_a_machine_without_gpus():
     "accelerate 1.15 enables FSDP and DeepSpeed only on GPUs: on CPU the processes would each train alone, silently."
     from hala.core import HalaError
-    from hala.sft import check_launch_config
+    from hala.train import check_launch_config
     for f in ("fsdp_8xh100.yaml", "zero3_8xh100.yaml"):
         with pytest.raises(HalaError, match="shards the model"): check_launch_config(str(ROOT/"data"/"accelerate"/f), gpus=0)
         check_launch_config(str(ROOT/"data"/"accelerate"/f), gpus=8)
