@@ -15,7 +15,7 @@ from .core import HalaError, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job',
-           'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device',
+           'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated',
            'bare_decode', 'bench_generate']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
@@ -277,6 +277,14 @@ def _cuda() -> bool:
     try:
         import torch; return torch.cuda.is_available()
     except ImportError: return False
+
+# %% ../nbs/00c_engine.ipynb #eb3b5ac3
+def isolated(fn, *args, **kwargs):
+    "`fn(*args, **kwargs)` in a fresh spawned process (a module-level function), so its GPU memory is freed when it returns."
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as ex:
+        return ex.submit(fn, *args, **kwargs).result()
 
 # %% ../nbs/00c_engine.ipynb #090209e8
 def bare_decode(model, tok, prompts: Sequence[str], new_tokens: int, batch_size: int) -> int:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, \
     save_fig, save_table, save_metrics, finish_stage
-from .engine import backend_for, job_dir, run_job
+from .engine import backend_for, isolated, job_dir, run_job, torch_device
 from .textgen import chat_prompt, mt_scores, translation_messages
 
 # %% auto #0
@@ -40,25 +40,28 @@ def bf16_teacher(cfg: Profile, src: str, out_dir: Path, force: bool = False) -> 
     cached_step(out_dir, {"src": src, "src_config": (Path(src)/"config.json").read_text()}, build, force)
     return str(out_dir)
 
+def _oneshot_fp8(src: str, d: str, scheme: str, ignore: list) -> dict:
+    "llmcompressor `oneshot` (data-free) of `src` into `d`, saved compressed (runs in its own process)."
+    import os, torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from llmcompressor import oneshot
+    from llmcompressor.modifiers.quantization import QuantizationModifier
+    kw = {"device_map": "auto"} if torch.cuda.is_available() else {}
+    model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.bfloat16, **kw)
+    t0 = time.time()
+    oneshot(model=model, recipe=QuantizationModifier(targets="Linear", scheme=scheme, ignore=list(ignore)))
+    secs = time.time() - t0
+    model.save_pretrained(d, save_compressed=True)
+    AutoTokenizer.from_pretrained(src).save_pretrained(d)
+    return {"oneshot_seconds": round(secs, 2), "pid": os.getpid()}
+
 def quantize_fp8(src: str,  # BF16 checkpoint (local folder or hub id)
                  out_dir: Path,  # where the compressed-tensors checkpoint goes
                  scheme: str = "FP8_DYNAMIC",  # llmcompressor preset scheme
                  ignore: list = ("lm_head",),  # modules kept in BF16
                  force: bool = False) -> dict:
-    "Quantize with llmcompressor `oneshot` (data-free) and save compressed; cached on the source and recipe."
-    def build(d: Path):
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-        from llmcompressor import oneshot
-        from llmcompressor.modifiers.quantization import QuantizationModifier
-        kw = {"device_map": "auto"} if torch.cuda.is_available() else {}
-        model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.bfloat16, **kw)
-        t0 = time.time()
-        oneshot(model=model, recipe=QuantizationModifier(targets="Linear", scheme=scheme, ignore=list(ignore)))
-        secs = time.time() - t0
-        model.save_pretrained(d, save_compressed=True)
-        AutoTokenizer.from_pretrained(src).save_pretrained(d)
-        return {"oneshot_seconds": round(secs, 2)}
+    "Quantize with llmcompressor `oneshot` in a process of its own (its GPU memory is free for vLLM after) and save compressed; cached."
+    build = lambda d: isolated(_oneshot_fp8, src, str(d), scheme, list(ignore))
     return cached_step(out_dir, {"src": src, "scheme": scheme, "ignore": list(ignore), "v": 1}, build, force)
 
 # %% ../nbs/02_teacher_fp8.ipynb #ddd5e62e

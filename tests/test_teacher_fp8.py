@@ -64,3 +64,12 @@ def test_logit_comparison_shards_each_model_over_the_gpus(monkeypatch, tmp_path)
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy)
     r = logit_comparison(str(tmp_path), str(tmp_path), ["hello there", "a b c"], ["world", "d e"], device="cuda")
     assert calls == ["auto", "auto"] and r["mean_kl"] == 0 and r["top1_agreement"] == 1 and r["tokens"] == len(r["per_token_kl"])
+
+def test_quantization_runs_in_a_process_of_its_own(tmp_path):
+    "vLLM will not start while the notebook's process holds GPU memory: llmcompressor's oneshot runs in a spawned process."
+    from hala.teacher import quantize_fp8
+    from hala.textgen import tiny_lm
+    m, t = tiny_lm(); m.save_pretrained(tmp_path/"bf16"); t.save_pretrained(tmp_path/"bf16")
+    info = quantize_fp8(str(tmp_path/"bf16"), tmp_path/"fp8")
+    assert info["pid"] != os.getpid() and (tmp_path/"fp8"/"model.safetensors").exists()
+    assert json.loads((tmp_path/"fp8"/"config.json").read_text())["quantization_config"]["quant_method"] == "compressed-tensors"
