@@ -23,23 +23,29 @@ def check_size(cfg: Profile, size: str):
     if size not in cfg.hala.sizes: raise HalaError(f"size '{size}' is not one of hala.sizes ({', '.join(cfg.hala.sizes)})")
 
 # %% auto #0
-__all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'load_tokenizer', 'CountingCollator', 'sft_args',
-           'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
+__all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'chat_dataset', 'load_tokenizer', 'CountingCollator',
+           'sft_args', 'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
-def corpus_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
-    "(train, held-out) rows of stage 05's corpus: a seeded shuffle, the first `hala.heldout_records` held out."
+def corpus_split(cfg: Profile) -> tuple["Dataset", list[dict]]:
+    "(train, held-out) of stage 05's corpus: a seeded permutation, the first `hala.heldout_records` held out. The training part stays an Arrow dataset (memory-mapped): 4.5M records never become a Python list in every process."
     from datasets import load_from_disk
     p = cfg.stage_dir("05_translate_corpus", mkdir=False)/"corpus"
     if not p.exists(): raise HalaError(f"the Arabic corpus is not built ({p}): run stage 05_translate_corpus first")
-    rows = load_from_disk(str(p)).to_list()
-    random.Random(cfg.seed).shuffle(rows)
-    n = min(cfg.hala.heldout_records, len(rows) // 5)
-    return rows[n:], rows[:n]
+    ds = load_from_disk(str(p))
+    idx = list(range(len(ds))); random.Random(cfg.seed).shuffle(idx)
+    n = min(cfg.hala.heldout_records, len(ds) // 5)
+    return ds.select(idx[n:]), ds.select(idx[:n]).to_list()
 
 def chat_records(rows: list[dict], lang: str = "ar") -> list[dict]:
     "trl conversational records: `{messages}` in Arabic, or the English originals (`lang='en'`)."
     return [{"messages": r["messages"] if lang == "ar" else r["messages_en"]} for r in rows]
+
+def chat_dataset(ds, lang: str = "ar"):
+    "`chat_records` of an Arrow dataset, as a dataset (columns selected, nothing copied into Python)."
+    col = "messages" if lang == "ar" else "messages_en"
+    ds = ds.select_columns([col])
+    return ds if col == "messages" else ds.rename_column(col, "messages")
 
 # %% ../nbs/06_sft.ipynb #1a3a3f39
 def load_tokenizer(cfg: Profile, size: str):
@@ -100,7 +106,7 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             inner, self.data_collator = self.data_collator, counter
             try: return super().get_train_dataloader()
             finally: self.data_collator = inner
-    tr = Counting(model=model, args=args, train_dataset=Dataset.from_list(chat_records(train)), processing_class=tok,
+    tr = Counting(model=model, args=args, train_dataset=chat_dataset(train), processing_class=tok,
                   eval_dataset=Dataset.from_list(chat_records(held)))
     counter = CountingCollator(tr.data_collator, tok.pad_token_id)
     ckpts = sorted((c for c in Path(args.output_dir).glob("checkpoint-*") if (c/"trainer_state.json").exists()),  # complete ones

@@ -13,7 +13,7 @@ from typing import Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, \
     save_fig, save_table, save_metrics, finish_stage
-from .engine import backend_for, isolated, job_dir, run_job, torch_device
+from .engine import TransformersBackend, backend_for, isolated, job_dir, run_job, torch_device
 from .textgen import chat_prompt, mt_scores, translation_messages
 
 # %% auto #0
@@ -163,12 +163,13 @@ def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list,
 # %% ../nbs/02_teacher_fp8.ipynb #0c3ce8ff
 def throughput(cfg: Profile, path: str, prompts_msgs: list, batch_sizes: list, new_tokens: int, root: Path,
                tensor_parallel: int = 1) -> list[dict]:
-    "Generated tokens per second of a checkpoint through the engine at each batch size (fresh job each time)."
+    "Generated tokens per second of a checkpoint through the engine at each batch size (fresh job each time; a transformers model loaded once)."
     import shutil, tempfile
-    rows = []
+    rows, be = [], None
+    reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(prompts_msgs)]
     for bs in batch_sizes:
-        reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(prompts_msgs)]
-        be = backend_for(cfg, path, tensor_parallel=tensor_parallel, batch_size=bs)
+        if isinstance(be, TransformersBackend): be.batch_size = bs  # the model is loaded once for every point
+        else: be = backend_for(cfg, path, tensor_parallel=tensor_parallel, batch_size=bs)  # vLLM: an engine per point (max_num_seqs)
         with tempfile.TemporaryDirectory(dir=root) as d:
             t0 = time.time()
             res = run_job(reqs, Path(d)/"job", be, shard_size=len(reqs), progress=False)
