@@ -16,7 +16,7 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'hub_command', 'main']
+           'hub_command', 'check_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -175,6 +175,17 @@ def hub_command(action: str, profile: str = "toy", overrides: Sequence[str] = ()
     print(f"hala hub: {st['endpoint']} (pid {st['pid']}) serving {st['mirrors']}" if st else "hala hub: not running")
     return st
 
+def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[str]:
+    "`hala check`: print each missing prerequisite of a run of the profile (hub, models, GPUs, memory plan, vLLM, disk) on a line."
+    from hala.check import LICENCES, preflight
+    cfg = load_profile(profile, list(overrides))
+    problems = preflight(cfg)
+    for p in problems: print(f"hala check: {p}")
+    for rid, lic in LICENCES.items():
+        if rid in (cfg.models.teacher, cfg.models.teacher_fp8_reference): print(f"hala check: licence of {rid}: {lic}")
+    print(f"hala check: profile {cfg.profile}: " + (f"{len(problems)} prerequisite(s) missing" if problems else "every prerequisite holds"))
+    return problems
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hala", description="The Hala recipe: reproduce the paper stage by stage.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -212,6 +223,9 @@ def _parser() -> argparse.ArgumentParser:
     tt.add_argument("--profile", default="toy")
     tt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     tt.add_argument("--out", required=True, help="output folder (the translator, train_info.json)")
+    c = sub.add_parser("check", help="preflight: what a run of the profile needs and this machine lacks, one line each (exit 2 if any)")
+    c.add_argument("--profile", default="toy")
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
     h.add_argument("action", choices=["start", "stop", "status"])
     h.add_argument("--profile", default="toy")
@@ -244,6 +258,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
         elif args.cmd == "hub":
             hub_command(args.action, args.profile, args.overrides)
+        elif args.cmd == "check":
+            if check_command(args.profile, args.overrides): return 2
         else:
             rows = stages_table(args.profile, args.overrides)
             w = max(len(r["stage"]) for r in rows)

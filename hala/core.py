@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
            'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
-           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Hub', 'PicoModel', 'TrainSteps',
-           'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl', 'write_jsonl',
-           'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'load_profile', 'flatten', 'setup_env',
-           'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash',
-           'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout',
-           'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done',
-           'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Cluster', 'Hub', 'PicoModel',
+           'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl',
+           'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'load_profile',
+           'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash',
+           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
+           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
+           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -222,6 +222,11 @@ class Evaluate(_Strict):
     mt_items: PositiveInt  # held-out EN->AR pairs in the translation task
     mt_max_new_tokens: PositiveInt
 
+class Cluster(_Strict):
+    "The machines a run is planned for: the memory plan and `hala check` compare against these."
+    gpus_per_node: int = Field(ge=0)  # 0: the toy's CPU run
+    gpu_memory_gb: float = Field(ge=0)  # per GPU
+
 class Hub(_Strict):
     "Where hub ids are served from: the real Hub, or the run's local mirror of stand-ins (`hala.hub`)."
     endpoint: Optional[str]  # null: the real Hub (or $HF_ENDPOINT); `local`: the local hub over stage 01's stand-ins; or a URL
@@ -283,6 +288,7 @@ class Profile(_Strict):
     threads: int = Field(ge=0)
     hub_offline: bool
     hub: Hub
+    cluster: Cluster
     run_root: str
     results_root: str
     models: Models

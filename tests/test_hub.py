@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, hala
 from hala.core import HalaError, load_profile
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,12 @@ except HalaError as e: print(json.dumps({"error": str(e)}))
     shifted = ar(8, 2); shifted = shifted[1:] + shifted[:1]  # a planted misaligned subject: rows shifted by one
     publish_dataset("MBZUAI/human_translated_arabic_mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": ar(8, 1)}, "virology": {"test": shifted}})
     assert "subject 'virology' is misaligned" in run()["error"]
+
+def test_check_compares_each_model_on_the_hub_with_the_plan(hub):
+    "Through the hub, `hala check` reads each model's config: a size unlike the plan's, or a missing repository, is a line."
+    cfg, endpoint, base = hub
+    r = hala("check", "--profile", "toy", "--set", f"run_root={base}", "--set", "hub_offline=false",
+             "--set", "models.judge=LiquidAI/LFM2-1.2B", "--set", "models.translator_base=LiquidAI/LFM2-9000B", timeout=300)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "hala check: model LiquidAI/LFM2-1.2B: " in r.stdout and "the plan assumes 1,170,340,608 and 65,536" in r.stdout
+    assert "hala check: model LiquidAI/LFM2-9000B: not found on the hub (or private)" in r.stdout

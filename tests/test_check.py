@@ -1,0 +1,35 @@
+"""The memory plan and `hala check`: the arithmetic against published parameter counts, and the preflight's lines."""
+import pytest
+
+from conftest import hala
+from hala.core import load_profile
+
+def test_parameter_counting_matches_published_counts_at_paper_scale():
+    "The stand-ins' architectures, scaled up to the real dimensions, count what the model cards publish."
+    from transformers import Gemma2Config, Qwen2Config
+    from hala.check import param_count, paper_models
+    known = paper_models()
+    assert param_count(Gemma2Config(hidden_size=3584, num_hidden_layers=42, num_attention_heads=16, num_key_value_heads=8, head_dim=256,
+                                    intermediate_size=14336, vocab_size=256000)) == known["QCRI/Fanar-1-9B-Instruct"]["params"]
+    assert param_count(Qwen2Config(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
+                                   intermediate_size=11008, vocab_size=151936, tie_word_embeddings=True)) == known["Qwen/Qwen2.5-3B-Instruct"]["params"]
+
+def test_the_paper_plan_fits_8_gpus_of_80_gb_and_the_9b_at_micro_batch_8_would_not():
+    from hala.check import memory_plan
+    plan = {r["step"]: r for r in memory_plan(load_profile("paper"))}
+    assert all(r["fits"] for r in plan.values()), [r for r in plan.values() if not r["fits"]]
+    assert plan["Hala-9B SFT"]["logits GB"] == pytest.approx(2 * 4096 * 256000 * 6 / 1e9)
+    assert plan["FP8 teacher translates (vLLM)"]["weights GB"] == pytest.approx(111e9 / 8 / 1e9)
+    big = {r["step"]: r for r in memory_plan(load_profile("paper", ["hala.train.batch_size=8"]))}
+    assert big["Hala-9B SFT"]["fits"] is False and big["Hala-1.2B SFT"]["fits"] is True
+
+def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here():
+    toy = hala("check", "--profile", "toy", timeout=300)
+    assert toy.returncode == 0 and "every prerequisite holds" in toy.stdout, toy.stdout + toy.stderr
+    paper = hala("check", "--profile", "paper", timeout=300)
+    lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l]
+    assert paper.returncode == 2, paper.stdout + paper.stderr
+    assert "hala check: GPUs: 0 visible, the plan needs 8 (cluster.gpus_per_node)" in lines
+    assert any(l.startswith("hala check: hub") for l in lines)  # no token here, and no hub to reach
+    assert lines[-1] == f"hala check: profile paper: {len(lines) - 1} prerequisite(s) missing"
+    assert "cc-by-nc-4.0" in paper.stdout
