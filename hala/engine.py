@@ -279,12 +279,21 @@ def _cuda() -> bool:
     except ImportError: return False
 
 # %% ../nbs/00c_engine.ipynb #eb3b5ac3
-def isolated(fn, *args, **kwargs):
-    "`fn(*args, **kwargs)` in a fresh spawned process (a module-level function), so its GPU memory is freed when it returns."
-    import multiprocessing as mp
+def _call_target(target: str, args: tuple, kwargs: dict):
+    "Import `module:name` and call it (what the spawned process runs)."
+    import importlib
+    mod, name = target.split(":")
+    return getattr(importlib.import_module(mod), name)(*args, **kwargs)
+
+def isolated(target: str,  # `module:function`, imported in the new process (a notebook's own definitions cannot be sent there)
+             *args, **kwargs):
+    "`module:function(*args, **kwargs)` in a fresh spawned process, so the GPU memory it takes is freed when it returns."
+    import importlib, multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
+    if target.count(":") != 1: raise HalaError(f"isolated: target must be 'module:function', not {target!r}")
+    call = importlib.import_module("hala.engine")._call_target  # the package's, also when this runs inside a notebook
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as ex:
-        return ex.submit(fn, *args, **kwargs).result()
+        return ex.submit(call, target, args, kwargs).result()
 
 # %% ../nbs/00c_engine.ipynb #090209e8
 def bare_decode(model, tok, prompts: Sequence[str], new_tokens: int, batch_size: int) -> int:

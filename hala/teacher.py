@@ -61,7 +61,7 @@ def quantize_fp8(src: str,  # BF16 checkpoint (local folder or hub id)
                  ignore: list = ("lm_head",),  # modules kept in BF16
                  force: bool = False) -> dict:
     "Quantize with llmcompressor `oneshot` in a process of its own (its GPU memory is free for vLLM after) and save compressed; cached."
-    build = lambda d: isolated(_oneshot_fp8, src, str(d), scheme, list(ignore))
+    build = lambda d: isolated("hala.teacher:_oneshot_fp8", src, str(d), scheme, list(ignore))
     return cached_step(out_dir, {"src": src, "scheme": scheme, "ignore": list(ignore), "v": 1}, build, force)
 
 # %% ../nbs/02_teacher_fp8.ipynb #ddd5e62e
