@@ -17,11 +17,12 @@ from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed
 from .textgen import chat_prompt, generate_greedy, mt_scores, train_tokenizer, translation_messages
 
 # %% auto #0
-__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio', 'mo_pairs', 'pycountry_pairs',
-           'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
+__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio', 'mo_pairs',
+           'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
            'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'build_tokenizer',
            'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm', 'lm_batches',
-           'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline']
+           'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
+           'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
 class Tally:
@@ -392,3 +393,127 @@ def retrieval_baseline(train: list[dict], test: list[dict]) -> list[str]:
         c = Counter(j for w in set(r["en"].lower().split()) for j in index.get(w, ()))
         out.append(train[min(c, key=lambda j: (-c[j], j))]["ar"] if c else "")
     return out
+
+# %% ../nbs/01_assets.ipynb #e47b589f
+SOURCES = {  # hub id: (schema, where its schema was read)
+    "Open-Orca/OpenOrca": ("id, system_prompt, question, response", "the dataset card of Open-Orca/OpenOrca"),
+    "NousResearch/Hermes-3-Dataset": ("conversations: [{from, value}]", "the dataset card's ShareGPT layout (per-turn `weight` left out; unconfirmed)"),
+    "EricLu/SCP-116K": ("domain, problem, matched_solution", "unconfirmed: the id and columns are this project's reading of the SCP-116K release"),
+    "GAIR/ReAlign-Alpaca": ("realign_alpaca.json: [{id, items: [{from, value}]}]", "the GAIR-NLP/ReAlign README (the hub repository holds one realign_alpaca.json)"),
+    "MBZUAI/LaMini-instruction": ("instruction, response, instruction_source", "the dataset card of MBZUAI/LaMini-instruction"),
+    "allenai/tulu-3-sft-mixture": ("id, messages: [{role, content}], source", "the dataset card of allenai/tulu-3-sft-mixture"),
+    "Dahoas/synthetic-instruct-gptj-pairwise": ("prompt, chosen, rejected", "the dataset card of Dahoas/synthetic-instruct-gptj-pairwise"),
+}
+
+def _turns(r: dict) -> tuple[str, str, str]:
+    "(system, user, assistant) of a one-exchange chat record ('' where absent)."
+    m = {t["role"]: t["content"] for t in r["messages"]}
+    return m.get("system", ""), m.get("user", ""), m.get("assistant", "")
+
+def _source_rows(repo: str, recs: list[dict]) -> list[dict]:
+    "Toy chat records in one corpus source's schema."
+    if repo == "Open-Orca/OpenOrca":
+        return [{"id": r["id"], "system_prompt": s, "question": u, "response": a} for r in recs for s, u, a in [_turns(r)]]
+    if repo == "NousResearch/Hermes-3-Dataset":
+        names = {"system": "system", "user": "human", "assistant": "gpt"}
+        return [{"conversations": [{"from": names[t["role"]], "value": t["content"]} for t in r["messages"]]} for r in recs]
+    if repo == "EricLu/SCP-116K":
+        return [{"domain": r.get("source", ""), "problem": u, "matched_solution": a} for r in recs for _, u, a in [_turns(r)]]
+    if repo == "GAIR/ReAlign-Alpaca":
+        return [{"id": i, "items": [{"from": "human", "value": u}, {"from": "gpt", "value": a}]} for i, r in enumerate(recs) for _, u, a in [_turns(r)]]
+    if repo == "MBZUAI/LaMini-instruction":
+        return [{"instruction": u, "response": a, "instruction_source": r.get("source", "")} for r in recs for _, u, a in [_turns(r)]]
+    if repo == "allenai/tulu-3-sft-mixture":
+        return [{"id": r["id"], "messages": r["messages"], "source": r.get("source", "toy")} for r in recs]
+    if repo == "Dahoas/synthetic-instruct-gptj-pairwise":
+        return [{"prompt": u, "chosen": a, "rejected": ""} for r in recs for _, u, a in [_turns(r)]]
+    raise HalaError(f"no stand-in schema for {repo}")
+
+# %% ../nbs/01_assets.ipynb #2acd951d
+def _fits(rows: list[dict], like: list[dict]) -> list[dict]:
+    "The rows whose values Arrow can store with the types of `like` (the stand-in's real rows)."
+    import pyarrow as pa
+    schema = pa.Table.from_pylist(like).schema
+    ok = []
+    for r in rows:
+        try: pa.Table.from_pylist([r], schema=schema); json.dumps(r, ensure_ascii=False).encode("utf-8"); ok.append(r)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, KeyError, UnicodeEncodeError): pass  # a lone surrogate is no UTF-8
+    return ok
+
+def mmlu_stand_ins(pairs: list[dict], subjects: list[str], seed: int) -> tuple[dict, dict]:
+    "({subject: {test: rows}} Arabic MMLU, same for cais/mmlu) from parallel pairs: round-robin over subjects, four choices drawn from other pairs."
+    rng = random.Random(seed)
+    ar, en = {s: [] for s in subjects}, {s: [] for s in subjects}
+    for i, p in enumerate(pairs):
+        s = subjects[i % len(subjects)]
+        others = rng.sample([j for j in range(len(pairs)) if j != i], 3)
+        order = [i, *others]; rng.shuffle(order)
+        ar[s].append({"question": p["ar"], "choices": [pairs[j]["ar"] for j in order], "answer": order.index(i)})
+        en[s].append({"question": p["en"], "subject": s, "choices": [pairs[j]["en"] for j in order], "answer": order.index(i)})
+    return {s: {"test": v} for s, v in ar.items()}, {s: {"test": v} for s, v in en.items()}
+
+# %% ../nbs/01_assets.ipynb #dda7edea
+def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: bool = False) -> list[dict]:
+    "Publish every model and dataset the paper profile names as a stand-in on the local hub (cached); one row per repository."
+    import hashlib
+    from hala.hub import mirror_dir, publish_dataset, publish_model
+    from hala.core import project_root, read_jsonl
+    root = mirror_dir(cfg)
+    key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
+           "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))], "v": 1}
+    stamp = root/"stand_ins.json"
+    if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key: return json.loads(stamp.read_text())["rows"]
+    rows = []
+    # models: the pico stand-ins under the ids they stand for
+    note = ("Tokenizer: the toy world's byte-level BPE with ChatML turns and `{% generation %}` markers, not the real model's "
+            "(its special tokens and chat template differ). Weights: a pico model of the same architecture class.")
+    for role, spec in cfg.toy_world.pico.items():
+        publish_model(models_dir/role, spec.stands_for, root, f"the architecture class of {spec.stands_for} ({spec.arch})", note)
+        rows.append({"kind": "model", "id": spec.stands_for, "what": f"pico {spec.arch} ({role})"})
+    from hala.teacher import quantize_fp8
+    fp8 = quantize_fp8(str(models_dir/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
+    publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
+                  "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note)
+    rows.append({"kind": "model", "id": "hammh0a/command-a-translate-FP8-Dynamic", "what": "the pico teacher, FP8_DYNAMIC (llmcompressor)"})
+    # datasets: the corpus sources, with the hand-written records planted
+    instr = read_jsonl(data_dir/"instructions_en"/"train.jsonl")
+    one = [r for r in instr if [t["role"] for t in r["messages"]] in (["user", "assistant"], ["system", "user", "assistant"])]
+    many = [r for r in instr if r not in one]  # few-shot chats: extra system turns, kept as chats (Tulu 3)
+    repos = list(SOURCES)
+    share = {repo: one[i::len(repos)] for i, repo in enumerate(repos)}
+    structure = read_jsonl(project_root()/"data"/"corpus"/"structure_en.jsonl")
+    sharegpt = read_jsonl(project_root()/"data"/"corpus"/"sharegpt_en.jsonl")
+    malformed = []
+    for line in (project_root()/"data"/"corpus"/"malformed_en.jsonl").read_bytes().splitlines():
+        try: malformed.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError): pass
+    for repo, (schema, source) in SOURCES.items():
+        recs = _source_rows(repo, share[repo])
+        planted = ""
+        if repo == "allenai/tulu-3-sft-mixture":
+            extra = _source_rows(repo, many + structure)
+            bad = _fits([{"id": str(r.get("id")), "messages": r.get("messages"), "source": "malformed"} for r in malformed if isinstance(r, dict)], recs)
+            recs = recs + extra + bad
+            planted = f"planted: {len(many)} few-shot chats, {len(structure)} structure records, {len(bad)} of {len(malformed)} malformed records"
+        if repo == "NousResearch/Hermes-3-Dataset":
+            extra = _fits([{"conversations": r["conversations"]} for r in sharegpt], recs)
+            recs = recs + extra
+            planted = f"planted: {len(extra)} ShareGPT records"
+        if repo == "GAIR/ReAlign-Alpaca": publish_dataset(repo, root, source, files={"realign_alpaca.json": recs}, notes=planted)
+        else: publish_dataset(repo, root, source, {None: {"train": recs}}, notes=planted)
+        rows.append({"kind": "dataset", "id": repo, "what": f"train: {len(recs)} rows ({schema})" + (f"; {planted}" if planted else "")})
+    # parallel text and the held-out MMLU
+    par = {s: read_jsonl(data_dir/"parallel"/f"{s}.jsonl") for s in ("train", "dev", "test")}
+    publish_dataset("Helsinki-NLP/opus-100", root, "the dataset card of Helsinki-NLP/opus-100 (config ar-en: translation {ar, en})",
+                    {"ar-en": {split: [{"translation": {"ar": p["ar"], "en": p["en"]}} for p in par[s]]
+                               for split, s in (("train", "train"), ("validation", "dev"), ("test", "test"))}})
+    rows.append({"kind": "dataset", "id": "Helsinki-NLP/opus-100", "what": f"ar-en: train {len(par['train'])}, validation {len(par['dev'])}, test {len(par['test'])}"})
+    import yaml
+    subjects = sorted(yaml.safe_load(p.read_text())["dataset_name"] for p in (project_root()/"data"/"lm_eval"/"arbmmlu_ht").glob("*.yaml"))
+    ar, en = mmlu_stand_ins(par["test"], subjects, cfg.seed)
+    publish_dataset("MBZUAI/human_translated_arabic_mmlu", root, "the dataset card: one config per MMLU subject, question, choices, answer; Arabic only", ar)
+    publish_dataset("cais/mmlu", root, "the dataset card of cais/mmlu: one config per subject, question, subject, choices, answer", en)
+    rows += [{"kind": "dataset", "id": "MBZUAI/human_translated_arabic_mmlu", "what": f"{len(subjects)} subjects, test: {len(par['test'])} Arabic questions"},
+             {"kind": "dataset", "id": "cais/mmlu", "what": f"{len(subjects)} subjects, test: the same questions in English"}]
+    write_json_atomic(stamp, {"key": key, "rows": rows})
+    return rows

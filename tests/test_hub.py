@@ -101,3 +101,53 @@ def test_check_compares_each_model_on_the_hub_with_the_plan(hub):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "hala check: model LiquidAI/LFM2-1.2B: " in r.stdout and "the plan assumes 1,170,340,608 and 65,536" in r.stdout
     assert "hala check: model LiquidAI/LFM2-9000B: not found on the hub (or private)" in r.stdout
+
+def test_the_paper_profiles_loading_code_reads_every_stand_in_of_the_toy_run(toy_run):
+    "Stage 01 publishes every paper id; the paper profile's own loaders read them through the local hub: ids, configs, splits, columns."
+    from hala.hub import start_hub, stop_hub
+    _, runs, roots, _ = toy_run
+    sets = [roots[i + 1] for i in range(0, len(roots), 2)]
+    cfg = load_profile("toy", sets)
+    endpoint, started = start_hub(cfg)
+    code = """
+import json
+from collections import Counter
+from transformers import AutoConfig
+from hala.core import load_profile, load_records, load_pairs, mt_eval_pairs
+from hala.corpus import BadRecord, adapt
+from hala.distill import instruction_response
+p = load_profile("paper")
+out = {"models": {}, "sources": {}}
+for ref in [p.models.teacher, p.models.teacher_fp8_reference, p.models.judge, p.models.translator_base, *p.models.bases.values()]:
+    c = AutoConfig.from_pretrained(ref)
+    out["models"][ref] = [c.architectures[0], bool(getattr(c, "quantization_config", None))]
+sup = [instruction_response(r)[1] for r in load_records(p, p.datasets.supervision_en.model_copy(update={"limit": 50}))]
+out["supervision_bad"] = sum(x is not None for x in sup)
+out["candidates"] = len(load_pairs(p, p.datasets.parallel_candidates.model_copy(update={"limit": None})))
+out["mt_eval"] = len(mt_eval_pairs(p))
+for s in p.corpus.sources:
+    why = Counter()
+    for r in load_records(p, s.model_copy(update={"limit": None})):
+        try: adapt(r, s.format, s.fields); why["ok"] += 1
+        except BadRecord as e: why["bad"] += 1
+    out["sources"][s.name] = dict(why)
+print(json.dumps(out))
+"""
+    import os
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(runs/".cache"/"hub-test"), "HF_DATASETS_CACHE": str(runs/".cache"/"ds-test"),
+           "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"}
+    try: r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    finally:
+        if started: stop_hub(cfg)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["models"] == {"CohereLabs/command-a-translate-08-2025": ["Cohere2ForCausalLM", False],
+                             "hammh0a/command-a-translate-FP8-Dynamic": ["Cohere2ForCausalLM", True],
+                             "Qwen/Qwen2.5-3B-Instruct": ["Qwen2ForCausalLM", False], "LiquidAI/LFM2-1.2B": ["Lfm2ForCausalLM", False],
+                             "LiquidAI/LFM2-350M": ["Lfm2ForCausalLM", False], "LiquidAI/LFM2-700M": ["Lfm2ForCausalLM", False],
+                             "QCRI/Fanar-1-9B-Instruct": ["Gemma2ForCausalLM", False]}
+    assert out["supervision_bad"] == 0 and out["candidates"] > 1000 and out["mt_eval"] == 300
+    assert set(out["sources"]) == {s.name for s in load_profile("paper").corpus.sources}
+    for name, why in out["sources"].items():
+        assert why.get("ok", 0) >= 20, (name, why)  # every source's rows adapt under the paper profile's own schema settings
+    assert out["sources"]["tulu3"].get("bad", 0) > 0  # the planted malformed records are counted as bad, not crashes
