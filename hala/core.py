@@ -336,6 +336,11 @@ class Profile(_Strict):
         if ref is None or not ref.startswith("run:"): return ref
         return str(self.run_dir/ref[len("run:"):])
 
+    def load_ref(self, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
+        "`ref()` for a model or dataset about to be loaded: a run that is not the toy refuses a stand-in of the local hub (`hala.hub`)."
+        from hala.hub import check_not_stand_in
+        return check_not_stand_in(self, self.ref(ref), repo_type)
+
     def dataset_file(self, ref: DatasetRef) -> Path:
         "The JSONL file of a run-folder dataset reference: `<run:STAGE/dir>/<split>.jsonl`."
         if not ref.id.startswith("run:"): raise HalaError(f"dataset {ref.id} is a hub dataset, not a run-folder file")
@@ -368,7 +373,7 @@ def load_records(cfg: "Profile", ref: DatasetRef) -> list[dict]:
         rows = read_jsonl(p)
     else:
         from datasets import load_dataset
-        rows = load_dataset(ref.id, ref.config, split=ref.split)
+        rows = load_dataset(cfg.load_ref(ref.id, "datasets"), ref.config, split=ref.split)
         rows = [rows[i] for i in range(min(len(rows), ref.limit or len(rows)))]
     return rows[:ref.limit] if ref.limit else rows
 

@@ -395,13 +395,13 @@ def _code_hash() -> str:
 
 def work_dir(cfg: Profile, model: str) -> Path:
     "Where chunks and caches live: keyed by the translator, the prompt and every setting that shapes the output."
-    ident = {"model": model_fingerprint(cfg.ref(model)), "prompt": cfg.prompts.translator, "engine": cfg.engine.backend,
+    ident = {"model": model_fingerprint(cfg.load_ref(model)), "prompt": cfg.prompts.translator, "engine": cfg.engine.backend,
              "corpus": cfg.corpus.model_dump(exclude={"cost"}), "code": _code_hash()}
     return cfg.stage_dir(CORPUS_STAGE)/f"work-{_key(json.dumps(ident, sort_keys=True))[:10]}"
 
 def _ntok(cfg: Profile, model: str):
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(cfg.ref(model))
+    tok = AutoTokenizer.from_pretrained(cfg.load_ref(model))
     return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
 
 def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (default: models.corpus_translator)
@@ -441,7 +441,7 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
             if need:
                 reqs = [{"id": keys[s], "messages": translation_messages(s, cfg.prompts.translator),
                          "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * n_tok[s]) + 8)} for s in need]
-                jd = job_dir(wd, c["name"], reqs, model=cfg.ref(model))
+                jd = job_dir(wd, c["name"], reqs, model=cfg.load_ref(model))
                 t0 = time.time()
                 res = run_job(reqs, jd, backend, cfg.engine.shard_size, progress=False)
                 t_gen += time.time() - t0; toks += sum(r.get("new_tokens", 0) for r in res.values())

@@ -95,14 +95,14 @@ def judge_messages(en: str, ar: str, template: str) -> list[dict]:
 def teach_judge(cfg: Profile, out_dir: Path, force: bool = False) -> str:
     "The judge to use: `models.judge` as is when `judge_train_steps` is 0, else a copy fine-tuned on the dev split (cached)."
     dc = cfg.distill
-    if dc.judge_train_steps == 0: return cfg.ref(cfg.models.judge)
+    if dc.judge_train_steps == 0: return cfg.load_ref(cfg.models.judge)
     from hala.train import sft_records, train_sft
     dev = [(r["en"], r["ar"]) for r in load_pairs(cfg, cfg.datasets.parallel_candidates.model_copy(update={"split": "dev"}))]
     def build(d: Path):
         bad, _ = corrupt(dev, 1.0, cfg.seed + 1)
         prompts = [judge_messages(en, ar, dc.judge_prompt) for en, ar in dev + bad]
         answers = ["ACCEPT"] * len(dev) + ["REJECT"] * len(bad)
-        return {k: v for k, v in train_sft(cfg.ref(cfg.models.judge), sft_records(prompts, answers), d, cfg.translator,
+        return {k: v for k, v in train_sft(cfg.load_ref(cfg.models.judge), sft_records(prompts, answers), d, cfg.translator,
                                            cfg.seed, max_steps=dc.judge_train_steps).items() if k != "log_history"}
     cached_step(out_dir, {"judge": cfg.models.judge, "steps": dc.judge_train_steps, "prompt": dc.judge_prompt,
                           "hp": cfg.translator.model_dump(), "seed": cfg.seed, "dev": len(dev)}, build, force)

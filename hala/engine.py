@@ -249,7 +249,7 @@ class VLLMBackend:
 def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optional[str] = None, tensor_parallel: int = 1,
                 batch_size: Optional[int] = None):
     "The profile's generation backend (`engine.backend`, or `backend`) for a model reference (hub id, `run:` path or local path)."
-    e, path = cfg.engine, cfg.ref(str(model_ref))
+    e, path = cfg.engine, cfg.load_ref(str(model_ref))
     bs = batch_size or e.batch_size
     if (backend or e.backend) == "vllm":
         env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}

@@ -27,7 +27,7 @@ def suite_models(cfg: Profile) -> list[dict]:
     "Every model the suite scores: `{name, role, size, path}` for each base, Hala model and merge."
     rows = []
     for size in cfg.hala.sizes:
-        rows += [{"name": f"base-{size}", "role": "base", "size": size, "path": cfg.ref(cfg.models.bases[size])},
+        rows += [{"name": f"base-{size}", "role": "base", "size": size, "path": cfg.load_ref(cfg.models.bases[size])},
                  {"name": f"Hala-{size}", "role": "fine-tuned", "size": size, "path": str(cfg.stage_dir("06_sft", mkdir=False)/size/"model")},
                  {"name": f"Hala-{size}-merged", "role": "merged", "size": size, "path": str(cfg.stage_dir("07_merge", mkdir=False)/size/"merged")}]
     return rows
@@ -35,11 +35,11 @@ def suite_models(cfg: Profile) -> list[dict]:
 def translation_systems(cfg: Profile) -> list[dict]:
     "The translation systems and the prompt each was trained with."
     bf16 = cfg.stage_dir("02_teacher_fp8", mkdir=False)/"teacher-bf16"
-    return [{"name": "base", "path": cfg.ref(cfg.models.translator_base), "prompt": "translator"},  # names as in stage 04's table
+    return [{"name": "base", "path": cfg.load_ref(cfg.models.translator_base), "prompt": "translator"},  # names as in stage 04's table
             {"name": "translator (ours)", "path": str(cfg.stage_dir("04_translator", mkdir=False)/"translator"), "prompt": "translator"},
-            {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.ref(cfg.models.teacher), "prompt": "teacher",
+            {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.load_ref(cfg.models.teacher), "prompt": "teacher",
              "tensor_parallel": cfg.fp8.tensor_parallel},
-            {"name": "teacher FP8", "path": cfg.ref(cfg.models.teacher_fp8), "prompt": "teacher", "tensor_parallel": cfg.fp8.tensor_parallel}]
+            {"name": "teacher FP8", "path": cfg.load_ref(cfg.models.teacher_fp8), "prompt": "teacher", "tensor_parallel": cfg.fp8.tensor_parallel}]
 
 # %% ../nbs/08_evaluate.ipynb #58e805dc
 def write_run_tasks(cfg: Profile, task_dir: Path) -> list[str]:

@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/hub.html.md"""
 # %% ../nbs/00e_hub.ipynb #3b681155
 from __future__ import annotations
 
-import functools, json, os, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.request
+import functools, json, os, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 from typing import Optional
 
@@ -186,13 +186,17 @@ def use_hub(cfg: Profile) -> Optional[str]:
 # %% ../nbs/00e_hub.ipynb #1e9fab39
 @functools.lru_cache(maxsize=None)
 def _card_of(ref: str, repo_type: str, endpoint: str) -> dict:
+    "The card fields of a local folder or a hub repository; `{}` when it has no card, or when it cannot be fetched (no network, not cached)."
     p = Path(ref)
     if p.exists(): f = p/"README.md" if p.is_dir() else None
-    else:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import EntryNotFoundError
-        try: f = Path(hf_hub_download(ref, "README.md", repo_type=repo_type.rstrip("s")))
-        except EntryNotFoundError: f = None
+    elif ref.count("/") != 1: f = None  # not a hub id: nothing to check
+    else:  # a stand-in comes from a local hub, or from a cache a local hub filled: look there, never ask the real Hub
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+        cached = try_to_load_from_cache(ref, "README.md", repo_type=repo_type.rstrip("s"))
+        f = Path(cached) if isinstance(cached, str) else None
+        if f is None and urllib.parse.urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            try: f = Path(hf_hub_download(ref, "README.md", repo_type=repo_type.rstrip("s")))
+            except Exception: f = None  # no card: not a stand-in
     return card_fields(f.read_text(encoding="utf-8")) if f is not None and f.exists() else {}
 
 def check_not_stand_in(cfg: Profile, ref: str, repo_type: str = "models") -> str:

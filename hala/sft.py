@@ -51,7 +51,7 @@ def chat_dataset(ds, lang: str = "ar"):
 def load_tokenizer(cfg: Profile, size: str):
     "The base's tokenizer with a chat template that marks assistant turns (`hala.chat_templates[size]` if given)."
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(cfg.ref(cfg.models.bases[size]))
+    tok = AutoTokenizer.from_pretrained(cfg.load_ref(cfg.models.bases[size]))
     tpl = cfg.hala.chat_templates.get(size)
     if tpl: tok.chat_template = (project_root()/tpl).read_text(encoding="utf-8") if not Path(tpl).is_absolute() else Path(tpl).read_text(encoding="utf-8")
     if "{% generation %}" not in (tok.chat_template or "") and "{%- generation %}" not in (tok.chat_template or ""):
@@ -99,7 +99,7 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
     packing = cfg.hala.packing if packing is None else packing
     train, held = corpus_split(cfg)
     tok = load_tokenizer(cfg, size)
-    model = AutoModelForCausalLM.from_pretrained(cfg.ref(cfg.models.bases[size]), dtype=torch.bfloat16 if cfg.hala.train.bf16 else torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(cfg.load_ref(cfg.models.bases[size]), dtype=torch.bfloat16 if cfg.hala.train.bf16 else torch.float32)
     args = sft_args(cfg, out_dir, packing, max_steps)
     class Counting(SFTTrainer):  # the training batches (not the evaluation ones) go through the counter
         def get_train_dataloader(self):

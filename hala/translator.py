@@ -37,5 +37,5 @@ def supervision_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
 def train_translator(cfg: Profile, out_dir: Path) -> dict:
     "What each process runs under `accelerate launch`: SFT of `models.translator_base` on the supervision set."
     train_rows, eval_rows = supervision_split(cfg)
-    return train_sft(cfg.ref(cfg.models.translator_base), translator_records(train_rows, cfg.prompts.translator), out_dir,
+    return train_sft(cfg.load_ref(cfg.models.translator_base), translator_records(train_rows, cfg.prompts.translator), out_dir,
                      cfg.translator, cfg.seed, eval_records=translator_records(eval_rows, cfg.prompts.translator))

@@ -151,3 +151,27 @@ print(json.dumps(out))
     for name, why in out["sources"].items():
         assert why.get("ok", 0) >= 20, (name, why)  # every source's rows adapt under the paper profile's own schema settings
     assert out["sources"]["tulu3"].get("bad", 0) > 0  # the planted malformed records are counted as bad, not crashes
+
+def test_a_paper_run_refuses_stand_ins_from_the_local_hub_or_from_a_cache_it_filled(hub):
+    "The loaders go through Profile.load_ref: pointed at the local hub, or given a cache that holds a stand-in, a paper run stops."
+    cfg, endpoint, base = hub
+    code = """
+import json, sys
+from hala.core import HalaError, load_profile, load_records
+p = load_profile("paper")
+out = []
+for call in (lambda: p.load_ref("LiquidAI/LFM2-1.2B"), lambda: load_records(p, p.datasets.parallel_candidates)):
+    try: call(); out.append("loaded")
+    except HalaError as e: out.append(str(e).split(";")[0])
+print(json.dumps(out))
+"""
+    cache = str(base/"refusal-cache")
+    env = {**os.environ, "HF_HUB_CACHE": cache, "HF_DATASETS_CACHE": str(base/"refusal-dcache"), "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**env, "HF_ENDPOINT": endpoint})
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == [
+        "LiquidAI/LFM2-1.2B is a local stand-in of the toy world, not the real repository",
+        "Helsinki-NLP/opus-100 is a local stand-in of the toy world, not the real repository"], r.stderr[-2000:]
+    # the same cache, the real Hub's endpoint, no network: the cached card still gives the model away
+    r = subprocess.run([sys.executable, "-c", code.replace('lambda: load_records(p, p.datasets.parallel_candidates)', '')],
+                       capture_output=True, text=True, timeout=300, env={**env, "HF_HUB_OFFLINE": "1"})
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == ["LiquidAI/LFM2-1.2B is a local stand-in of the toy world, not the real repository"], r.stderr[-2000:]
