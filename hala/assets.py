@@ -460,18 +460,26 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     from hala.core import project_root, read_jsonl
     root = mirror_dir(cfg)
     key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
-           "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))], "v": 1}
+           "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))], "v": 2}
     stamp = root/"stand_ins.json"
     if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key: return json.loads(stamp.read_text())["rows"]
     rows = []
     # models: the pico stand-ins under the ids they stand for
     note = ("Tokenizer: the toy world's byte-level BPE with ChatML turns and `{% generation %}` markers, not the real model's "
             "(its special tokens and chat template differ). Weights: a pico model of the same architecture class.")
-    for role, spec in cfg.toy_world.pico.items():
-        publish_model(models_dir/role, spec.stands_for, root, f"the architecture class of {spec.stands_for} ({spec.arch})", note)
-        rows.append({"kind": "model", "id": spec.stands_for, "what": f"pico {spec.arch} ({role})"})
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    bf16 = data_dir.parent/"released"/"bf16"
+    for role, spec in cfg.toy_world.pico.items():  # published in BF16, as the paper's models are
+        AutoModelForCausalLM.from_pretrained(models_dir/role, dtype=torch.bfloat16).save_pretrained(bf16/role)
+        AutoTokenizer.from_pretrained(models_dir/role).save_pretrained(bf16/role)
+        publish_model(bf16/role, spec.stands_for, root, f"the architecture class of {spec.stands_for} ({spec.arch})", note)
+        rows.append({"kind": "model", "id": spec.stands_for, "what": f"pico {spec.arch} ({role}), BF16"})
+    publish_model(bf16/"lfm2-1.2B", "hammh0a/Hala-1.2B-EN-AR-Translator", root, "the released translator's card: LFM2-1.2B fine-tuned",
+                  note + " A stand-in for the released translator: the untrained pico LFM2-1.2B (it does not translate).")
+    rows.append({"kind": "model", "id": "hammh0a/Hala-1.2B-EN-AR-Translator", "what": "pico lfm2 (lfm2-1.2B, untrained), BF16"})
     from hala.teacher import quantize_fp8
-    fp8 = quantize_fp8(str(models_dir/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
+    fp8 = quantize_fp8(str(bf16/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
     publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
                   "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note)
     rows.append({"kind": "model", "id": "hammh0a/command-a-translate-FP8-Dynamic", "what": "the pico teacher, FP8_DYNAMIC (llmcompressor)"})
@@ -492,12 +500,15 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
         planted = ""
         if repo == "allenai/tulu-3-sft-mixture":
             extra = _source_rows(repo, many + structure)
-            bad = _fits([{"id": str(r.get("id")), "messages": r.get("messages"), "source": "malformed"} for r in malformed if isinstance(r, dict)], recs)
-            recs = recs + extra + bad
+            bad = _fits([{"id": r["id"] if isinstance(r.get("id"), str) and r["id"] else f"malformed-{k}", "messages": r.get("messages"),
+                          "source": "malformed"} for k, r in enumerate(malformed) if isinstance(r, dict)], recs)
+            write_jsonl(root.parent/"stand_ins_planted.jsonl", [{"id": r["id"], "kind": "structure"} for r in structure] +
+                        [{"id": r["id"], "kind": "malformed"} for r in bad])
+            recs = extra[len(many):] + bad + recs + extra[:len(many)]  # structure and malformed records first: a capped read keeps them
             planted = f"planted: {len(many)} few-shot chats, {len(structure)} structure records, {len(bad)} of {len(malformed)} malformed records"
         if repo == "NousResearch/Hermes-3-Dataset":
             extra = _fits([{"conversations": r["conversations"]} for r in sharegpt], recs)
-            recs = recs + extra
+            recs = extra + recs
             planted = f"planted: {len(extra)} ShareGPT records"
         if repo == "GAIR/ReAlign-Alpaca": publish_dataset(repo, root, source, files={"realign_alpaca.json": recs}, notes=planted)
         else: publish_dataset(repo, root, source, {None: {"train": recs}}, notes=planted)

@@ -17,15 +17,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 # %% auto #0
-__all__ = ['Policy', 'NoRepair', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef',
-           'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource', 'DefectPolicy',
-           'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Cluster', 'Hub', 'PicoModel',
-           'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile', 'read_jsonl',
-           'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'load_profile',
-           'flatten', 'setup_env', 'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash',
-           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
-           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
-           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+__all__ = ['Policy', 'NoRepair', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles',
+           'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource',
+           'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Cluster', 'Hub',
+           'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile',
+           'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay',
+           'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'save_table',
+           'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions',
+           'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest',
+           'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step',
+           'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -455,6 +456,27 @@ def _one_line(e: ValidationError, profile: str) -> str:
     return f"profile '{profile}': {loc}: {msg}{extra}{more}"
 
 # %% ../nbs/00_core.ipynb #7ca545b9
+def _read_yaml(p: Path) -> dict:
+    try: raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e: raise HalaError(f"profile file {p} is not valid YAML: {str(e).splitlines()[0]}")
+    if not isinstance(raw, dict): raise HalaError(f"profile file {p} must hold a mapping of settings")
+    return raw
+
+def overlay(base: dict, over: dict, name: str, where: str = ""):
+    "`over` laid on `base`: mappings merge key by key, `{index: ...}` merges into a list's items, anything else replaces; a key the base lacks is an error."
+    if isinstance(base, list) and isinstance(over, dict) and all(isinstance(k, int) for k in over):
+        out = list(base)
+        for i, v in over.items():
+            if not 0 <= i < len(base): raise HalaError(f"profile {name}: {where}{i} is not an item of the base's list ({len(base)} items)")
+            out[i] = overlay(base[i], v, name, f"{where}{i}.")
+        return out
+    if not (isinstance(base, dict) and isinstance(over, dict)) or not over or not base: return over  # an empty base mapping takes any keys
+    out = dict(base)
+    for k, v in over.items():
+        if k not in base: raise HalaError(f"profile {name}: '{where}{k}' is not a key of its base profile")
+        out[k] = overlay(base[k], v, name, f"{where}{k}.")
+    return out
+
 def load_profile(name: str = "toy",  # a profile name in data/profiles/ or a path to a YAML file
                  overrides: str | list = "",  # `key.path=value` pairs, ';'-separated or a list
                 ) -> Profile:
@@ -463,22 +485,64 @@ def load_profile(name: str = "toy",  # a profile name in data/profiles/ or a pat
     if p.suffix not in (".yaml", ".yml"): p = profiles_dir()/f"{name}.yaml"
     if not p.exists():
         raise HalaError(f"unknown profile '{name}' (available: {', '.join(available_profiles())})")
-    try: raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e: raise HalaError(f"profile file {p} is not valid YAML: {str(e).splitlines()[0]}")
-    if not isinstance(raw, dict): raise HalaError(f"profile file {p} must hold a mapping of settings")
+    raw = _read_yaml(p)
+    if "base" in raw:  # an overlay: the base profile with these keys changed
+        base = p.parent/raw.pop("base")
+        if not base.exists(): raise HalaError(f"profile {p.name}: its base {base.name} does not exist")
+        raw = overlay(_read_yaml(base), raw, p.name)
     for k, v in _parse_overrides(overrides): _set_key(raw, k, v, name)
     try: return Profile.model_validate(raw)
     except ValidationError as e: raise HalaError(_one_line(e, name)) from None
 
 # %% ../nbs/00_core.ipynb #d7062fb1
 def flatten(d: dict, prefix: str = "") -> dict:
-    "Nested dicts as one level of dotted keys (lists and scalars are leaves)."
+    "Nested dicts (and lists of mappings, by index) as one level of dotted keys; scalars and other lists are leaves."
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict) and v: out.update(flatten(v, key + "."))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v): out.update(flatten(dict(enumerate(v)), key + "."))
         else: out[key] = v
     return out
+
+# %% ../nbs/00_core.ipynb #6bc06ee0
+_SCALE, _HW = "scale: fewer, shorter or smaller at pico size", "hardware: a 2-core CPU instead of 8 GPUs of 80 GB"
+TOY_DIFFERENCES = {
+    "profile": "the profile's name", "description": "the profile's description", "device": _HW, "threads": _HW,
+    "cluster.gpus_per_node": _HW, "cluster.gpu_memory_gb": _HW,
+    "hub.endpoint": "hardware: where the hub is (the local hub of stage 01's stand-ins, on loopback)",
+    "datasets.supervision_en.limit": _SCALE, "datasets.parallel_candidates.limit": _SCALE,
+    "engine.backend": "hardware: transformers on CPU (the vLLM worker is checked by a test)", "engine.batch_size": _SCALE,
+    "engine.shard_size": _SCALE, "engine.max_model_len": _SCALE, "engine.gpu_memory_utilization": _HW,
+    "fp8.tensor_parallel": _HW, "fp8.parity_pairs": _SCALE, "fp8.parity_max_new_tokens": _SCALE,
+    "fp8.throughput_batch_sizes": _SCALE, "fp8.throughput_requests": _SCALE, "fp8.throughput_new_tokens": _SCALE,
+    "distill.max_new_tokens": _SCALE,
+    "distill.noise_share": "toy world: the stand-in of OPUS-100 is clean text, so a share is corrupted to give the filters and the judge noise",
+    "distill.judge_train_steps": "toy world: a pico judge knows no task until it is taught one; the paper's judge is used as released",
+    **{f"translator.{k}": _SCALE for k in ("max_steps", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length", "eval_max_new_tokens")},
+    "translator.bf16": _HW, "translator.gradient_checkpointing": _HW, "translator.launch": _HW,
+    "corpus.sources.*.limit": _SCALE, **{f"corpus.{k}": _SCALE for k in ("chunk_records", "max_segment_tokens", "max_new_tokens", "max_turn_chars", "max_turns")},
+    "corpus.policy.truncated": "scale-dependent threshold: the pico translator runs to its cap on some segments (flagged, not dropped)",
+    **{f"hala.train.{k}": _SCALE for k in ("max_steps", "epochs", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length", "eval_max_new_tokens")},
+    "hala.train.bf16": _HW, "hala.train.gradient_checkpointing": _HW, "hala.launch.*": _HW,
+    "hala.packing_bench_steps": _SCALE, "hala.heldout_records": _SCALE, "hala.save_steps": _SCALE,
+    "merge.sweep": "scale: extra merges are cheap at pico size", "merge.dtype": _HW,
+    "evaluate.backend": _HW, "evaluate.batch_size": _HW, "evaluate.mt_items": _SCALE, "evaluate.mt_max_new_tokens": _SCALE,
+    **{k: "PENDING (the evaluation issue): the suite's benchmark datasets have no stand-ins yet; the toy scores real Arabic exam items"
+       for k in ("evaluate.tasks", "evaluate.local_mcq", "evaluate.local_mcq.*.name", "evaluate.local_mcq.*.path", "evaluate.local_mcq.*.source")},
+    **{f"toy_world.{k}": "toy world: how stage 01 builds it (not built in the paper profile)" for k in (
+        "enabled", "eval_max_new_tokens", "instructions.folders", "instructions.max_records", "tokenizer.max_train_texts", "pico",
+        *(f"pico.*.{f}" for f in ("arch", "hidden", "layers", "heads", "kv_heads", "intermediate", "stands_for")),
+        *(f"{s}.{f}" for s in ("pretrain", "teacher_train") for f in ("steps", "batch_size", "seq_len", "lr")))},
+}
+
+def overlay_violations(a: "Profile", b: "Profile") -> list[str]:
+    "Leaves where two resolved profiles differ and `TOY_DIFFERENCES` does not allow it (each with both values)."
+    fa, fb = flatten(a.model_dump()), flatten(b.model_dump())
+    pats = [re.compile("^" + re.escape(p).replace(r"\*", ".+?") + "$") for p in TOY_DIFFERENCES]  # `*`: one index or name ("1.2B" has a dot)
+    allowed = lambda k: any(p.match(k) for p in pats)
+    return [f"{k}: {fa.get(k, '<absent>')!r} vs {fb.get(k, '<absent>')!r}" for k in sorted(set(fa) | set(fb))
+            if fa.get(k, "<absent>") != fb.get(k, "<absent>") and not allowed(k)]
 
 # %% ../nbs/00_core.ipynb #423ac0f7
 def setup_env(cfg: Profile) -> Profile:

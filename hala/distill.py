@@ -14,7 +14,7 @@ from typing import Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, load_pairs, load_records, setup_env, seed_everything, \
     save_table, save_metrics, finish_stage
-from .engine import backend_for, job_dir, run_job
+from .engine import backend_for, job_dir, model_fingerprint, run_job
 from .assets import arabic_ratio
 from .textgen import translation_messages
 
@@ -93,18 +93,18 @@ def judge_messages(en: str, ar: str, template: str) -> list[dict]:
     return [{"role": "user", "content": template.replace("{en}", en).replace("{ar}", ar)}]
 
 def teach_judge(cfg: Profile, out_dir: Path, force: bool = False) -> str:
-    "The judge to use: `models.judge` as is when `judge_train_steps` is 0, else a copy fine-tuned on the dev split (cached)."
+    "The judge to use: `models.judge` as is when `judge_train_steps` is 0, else a copy fine-tuned on the validation split (cached)."
     dc = cfg.distill
     if dc.judge_train_steps == 0: return cfg.load_ref(cfg.models.judge)
     from hala.train import sft_records, train_sft
-    dev = [(r["en"], r["ar"]) for r in load_pairs(cfg, cfg.datasets.parallel_candidates.model_copy(update={"split": "dev"}))]
+    dev = [(r["en"], r["ar"]) for r in load_pairs(cfg, cfg.datasets.parallel_candidates.model_copy(update={"split": "validation"}))]
     def build(d: Path):
         bad, _ = corrupt(dev, 1.0, cfg.seed + 1)
         prompts = [judge_messages(en, ar, dc.judge_prompt) for en, ar in dev + bad]
         answers = ["ACCEPT"] * len(dev) + ["REJECT"] * len(bad)
         return {k: v for k, v in train_sft(cfg.load_ref(cfg.models.judge), sft_records(prompts, answers), d, cfg.translator,
                                            cfg.seed, max_steps=dc.judge_train_steps).items() if k != "log_history"}
-    cached_step(out_dir, {"judge": cfg.models.judge, "steps": dc.judge_train_steps, "prompt": dc.judge_prompt,
+    cached_step(out_dir, {"judge": model_fingerprint(cfg.load_ref(cfg.models.judge)), "steps": dc.judge_train_steps, "prompt": dc.judge_prompt,
                           "hp": cfg.translator.model_dump(), "seed": cfg.seed, "dev": len(dev)}, build, force)
     return str(out_dir)
 

@@ -258,9 +258,15 @@ def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optio
     return TransformersBackend(path, batch_size=bs, device=torch_device(cfg), dtype=dtype or e.dtype)
 
 def model_fingerprint(ref: str) -> str:
-    "What identifies a model's weights: a hub id as is; a local folder by its files' names, sizes and times (and its step.json)."
+    "What identifies a model's weights: a hub id with its commit; a local folder by its files' names, sizes and times (and its step.json)."
     p = Path(str(ref))
-    if not p.is_dir(): return str(ref)
+    if not p.is_dir():  # a hub id: the commit its default branch points at, so a changed repository is a new fingerprint
+        if str(ref).count("/") == 1 and not str(ref).startswith((".", "/", "run:")):
+            try:
+                from huggingface_hub import HfApi
+                return f"{ref}@{HfApi().model_info(str(ref)).sha}"
+            except Exception: pass  # offline: the id alone
+        return str(ref)
     files = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in p.iterdir() if f.is_file())
     return _digest([{"files": files}])
 

@@ -19,9 +19,11 @@ __all__ = ['param_names', 'merge_config', 'slerp_merge']
 
 # %% ../nbs/07_merge.ipynb #daf897e7
 def param_names(model: str) -> Optional[list[str]]:
-    "Parameter names of a local model folder (from its safetensors headers); None for a hub id (checked by mergekit later)."
+    "Parameter names of a model (from its safetensors headers): a local folder, or a hub id's snapshot (the merge needs its weights anyway)."
     p = Path(model)
-    if not p.is_dir(): return None
+    if not p.is_dir():
+        from huggingface_hub import snapshot_download
+        p = Path(snapshot_download(model, allow_patterns=["*.safetensors", "*.json"]))
     from safetensors import safe_open
     names = []
     for f in sorted(p.glob("*.safetensors")):
@@ -32,7 +34,7 @@ def merge_config(cfg: Profile, base: str, tuned: str, t: float) -> dict:
     "The mergekit SLERP configuration for `base` (t = 0) and `tuned` (t = 1), validated by mergekit."
     from mergekit.config import MergeConfiguration
     from pydantic import ValidationError
-    names = param_names(base)
+    names = param_names(base) if cfg.merge.per_layer else None  # read only when a filter needs checking
     for flt in cfg.merge.per_layer:
         if names is not None and not any(flt in n for n in names):
             raise HalaError(f"merge.per_layer filter '{flt}' matches no parameter of {base} (its layers are named like "

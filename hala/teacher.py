@@ -13,7 +13,7 @@ from typing import Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, \
     save_fig, save_table, save_metrics, finish_stage
-from .engine import TransformersBackend, backend_for, isolated, job_dir, run_job, torch_device
+from .engine import TransformersBackend, backend_for, isolated, job_dir, model_fingerprint, run_job, torch_device
 from .textgen import chat_prompt, mt_scores, translation_messages
 
 # %% auto #0
@@ -62,7 +62,7 @@ def quantize_fp8(src: str,  # BF16 checkpoint (local folder or hub id)
                  force: bool = False) -> dict:
     "Quantize with llmcompressor `oneshot` in a process of its own (its GPU memory is free for vLLM after) and save compressed; cached."
     build = lambda d: isolated("hala.teacher:_oneshot_fp8", src, str(d), scheme, list(ignore))
-    return cached_step(out_dir, {"src": src, "scheme": scheme, "ignore": list(ignore), "v": 1}, build, force)
+    return cached_step(out_dir, {"src": model_fingerprint(src), "scheme": scheme, "ignore": list(ignore), "v": 1}, build, force)  # a hub id with its commit
 
 # %% ../nbs/02_teacher_fp8.ipynb #ddd5e62e
 def quant_config(ref: str) -> dict:

@@ -30,3 +30,13 @@ def toy_run(tmp_path_factory):
     assert r.returncode == 0, r.stdout + r.stderr
     yield base/"results"/"toy", base/"runs"/"toy", roots, r
     hala("hub", "stop", "--profile", "toy", *roots)  # a later test's process may have started the run folder's local hub
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_local_hubs(tmp_path_factory):
+    "Stop every local hub a test's run folder started (each records its pid in <run folder>/hub.json)."
+    yield
+    import json, signal
+    for f in tmp_path_factory.getbasetemp().rglob("hub.json"):
+        try: os.killpg(json.loads(f.read_text())["pid"], signal.SIGTERM)
+        except (OSError, ValueError, KeyError): pass

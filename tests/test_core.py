@@ -7,13 +7,23 @@ import pytest, yaml
 from hala.core import (HalaError, cached_step, flatten, load_profile, save_metrics, stage_names, stage_fingerprint,
                        stage_done, finish_stage, read_manifest, project_root)
 
-def test_both_profiles_validate_with_identical_keys():
-    toy, paper = (yaml.safe_load((project_root()/f"data/profiles/{p}.yaml").read_text()) for p in ("toy", "paper"))
-    optional = ("datasets.mt_eval_en",)  # a section that one profile may leave null
-    cut = lambda k: next((o for o in optional if k.startswith(o + ".")), k)
-    strip = lambda d: {cut(k) for k in flatten(d) if not k.startswith("toy_world.pico")}
-    assert strip(toy) == strip(paper)
-    assert load_profile("toy").profile == "toy" and load_profile("paper").profile == "paper"
+def test_the_toy_is_the_paper_at_pico_scale_leaf_by_leaf():
+    "toy.yaml is an overlay of scale and hardware keys only; any other difference from paper.yaml fails (hala.core.TOY_DIFFERENCES)."
+    from hala.core import overlay_violations
+    toy, paper = load_profile("toy"), load_profile("paper")
+    assert overlay_violations(toy, paper) == []
+    raw = yaml.safe_load((project_root()/"data/profiles/toy.yaml").read_text())
+    assert raw["base"] == "paper.yaml" and "models" not in raw and "prompts" not in raw  # ids and prompts come from the paper profile
+    for bad in ("models.teacher=run:01_assets/models/teacher", "prompts.translator='Translate: {text}'", "hala.chat_templates.9B=null",
+                "datasets.mt_eval.split=validation", "distill.judge_prompt='Judge: {en} {ar}'", "evaluate.optional_tasks=[hala_alrage]"):
+        k = bad.split("=")[0]
+        assert [v.split(":")[0] for v in overlay_violations(load_profile("toy", [bad]), paper)] == [k], bad
+
+def test_an_overlay_key_the_base_lacks_is_an_error(tmp_path):
+    (tmp_path/"paper.yaml").write_text((project_root()/"data/profiles/paper.yaml").read_text())
+    (tmp_path/"mine.yaml").write_text("base: paper.yaml\nprofile: mine\nengine: {batch_sise: 4}\n")
+    with pytest.raises(HalaError, match="profile mine.yaml: 'engine.batch_sise' is not a key of its base profile"):
+        load_profile(str(tmp_path/"mine.yaml"))
 
 def test_paper_profile_holds_the_papers_ids():
     p = load_profile("paper")
@@ -35,9 +45,9 @@ def test_paper_profile_holds_the_papers_ids():
     for ref in [p.models.teacher, p.models.judge, p.models.translator_base, *p.models.bases.values()]:
         assert not ref.startswith("run:") and p.ref(ref) == ref
 
-def test_toy_refs_resolve_into_the_run_folder():
+def test_refs_are_hub_ids_in_both_profiles_and_stage_outputs_resolve_into_the_run_folder():
     t = load_profile("toy")
-    assert t.ref(t.models.bases["9B"]) == str(t.run_dir/"01_assets/models/gemma2-9B")
+    assert t.ref(t.models.bases["9B"]) == "QCRI/Fanar-1-9B-Instruct" and t.ref(t.models.teacher_fp8) == str(t.run_dir/"02_teacher_fp8/teacher-fp8")
     assert set(t.toy_world.pico) >= {"teacher", "judge"} and {m.arch for m in t.toy_world.pico.values()} >= {"cohere2", "lfm2", "gemma2"}
 
 @pytest.mark.parametrize("name,overrides,expect", [
@@ -94,7 +104,8 @@ def test_manifest_fingerprint_tracks_config_and_upstream(tmp_path):
 def test_parallel_datasets_give_en_ar_or_a_clear_error(tmp_path):
     from hala.core import load_pairs, write_jsonl
     c = load_profile("toy", [f"run_root={tmp_path}"])
-    ref = c.datasets.mt_eval
+    from hala.core import DatasetRef
+    ref = DatasetRef(id="run:01_assets/data/parallel", config=None, split="test", limit=None)
     write_jsonl(c.dataset_file(ref), [{"translation": {"en": "Egypt", "ar": "مصر"}}, {"en": "Oman", "ar": "عمان", "id": "x"}])
     assert [(r["id"], r["en"], r["ar"]) for r in load_pairs(c, ref)] == [("0", "Egypt", "مصر"), ("x", "Oman", "عمان")]
     write_jsonl(c.dataset_file(ref), [{"question": "What?", "answer_ar": "ماذا"}])
@@ -104,7 +115,7 @@ def test_setup_env_leaves_the_hub_home_alone(tmp_path):
     "HF_HOME holds the login token (gated repos) and the user's hub cache: setup_env must not move it."
     import os, subprocess, sys
     code = ("import os; from hala.core import load_profile, setup_env; "
-            f"setup_env(load_profile('toy', ['run_root={tmp_path}'])); "
+            f"setup_env(load_profile('toy', ['run_root={tmp_path}', 'hub.endpoint=null'])); "
             "print(os.environ.get('HF_HOME', '-'), os.environ['MPLCONFIGDIR'].startswith(%r))" % str(tmp_path))
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HOME", "MPLCONFIGDIR")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.split()

@@ -45,7 +45,9 @@ def test_slerp_at_t0_and_t1_reproduces_base_and_finetuned_exactly(toy_run):
     _, runs, _, _ = toy_run
     cfg = load_profile("toy")
     for size in cfg.hala.sizes:
-        base, tuned = _weights(runs/"01_assets"/"models"/Path(cfg.models.bases[size]).name), _weights(runs/"06_sft"/size/"model")
+        role = next(r for r, spec in cfg.toy_world.pico.items() if spec.stands_for == cfg.models.bases[size])
+        base = _weights(runs/"01_assets"/"released"/"bf16"/role)  # the base as the local hub serves it
+        tuned = _weights(runs/"06_sft"/size/"model")
         m0, m1 = _weights(runs/"07_merge"/size/"sweep"/"t0.00"), _weights(runs/"07_merge"/size/"sweep"/"t1.00")
         assert set(m0) == set(base) and set(m1) == set(tuned)
         assert all((m0[k] == base[k].to(m0[k].dtype)).all() for k in base), size

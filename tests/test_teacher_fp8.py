@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from hala.core import load_profile, mt_eval_pairs
+from hala.core import load_profile
 from hala.engine import TransformersBackend, VLLMBackend, run_job
 from hala.textgen import translation_messages
 
@@ -34,14 +34,15 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
     if not VLLM_PY.exists():
         if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
         pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    from hala.core import read_jsonl
     runs, roots = toy_run[1], toy_run[2]
     cfg = load_profile("toy", roots[1::2])  # the toy run's folders
-    pairs = mt_eval_pairs(cfg)[:64]
+    pairs = read_jsonl(runs/"01_assets"/"data"/"parallel"/"test.jsonl")[:64]  # the held-out pairs, read from the run folder
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], cfg.prompts.teacher_translate), "max_new_tokens": 48}
             for i, p in enumerate(pairs)]
     rates = {}
-    for name in ("teacher-bf16", "teacher-fp8"):
-        path = runs/"02_teacher_fp8"/name
+    for name, path in (("teacher-bf16", runs/"01_assets"/"released"/"bf16"/"teacher"),  # the BF16 teacher the local hub serves
+                       ("teacher-fp8", runs/"02_teacher_fp8"/"teacher-fp8")):
         v = run_job(reqs, tmp_path/name/"vllm", VLLMBackend(path, VLLM_PY, "bfloat16", 1, 512, 0.2, {"VLLM_CPU_KVCACHE_SPACE": "1"}),
                     shard_size=16, progress=False)
         h = run_job(reqs, tmp_path/name/"hf", TransformersBackend(path, dtype="bfloat16"), shard_size=16, progress=False)
