@@ -128,14 +128,8 @@ def hub_status(cfg: Profile) -> Optional[dict]:
     return st if ok else None
 
 # %% ../nbs/00e_hub.ipynb #63bc821c
-def start_hub(cfg: Profile, timeout: float = 90) -> tuple[str, bool]:
-    "(endpoint, started now) of the run folder's local hub, starting it if it is not running."
-    st = hub_status(cfg)
-    if st: return st["endpoint"], False
-    py = cfg.path(cfg.hub.python)
-    if not py.exists():
-        raise HalaError(f"the local hub's environment is missing ({cfg.hub.python}): python3.11 -m venv .venv-hub && "
-                        ".venv-hub/bin/pip install -r data/env/hub.txt && .venv-hub/bin/pip install --no-deps -e . (README)")
+def _spawn(cfg: Profile, py: Path, timeout: float) -> Optional[tuple[int, str]]:
+    "Start the server on a free port: (pid, endpoint), or None when the port was taken in between (then try another)."
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     mirrors = mirror_dir(cfg); mirrors.mkdir(parents=True, exist_ok=True)
     log, state = cfg.run_dir/"hub.log", cfg.run_dir/".hub"
@@ -148,11 +142,30 @@ def start_hub(cfg: Profile, timeout: float = 90) -> tuple[str, bool]:
     while not _answers(endpoint):
         if p.poll() is not None or time.time() - t0 > timeout:
             if p.poll() is None: os.killpg(p.pid, signal.SIGKILL)
-            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            raise HalaError(f"the local hub did not start (log {log}): {tail}")
+            text = log.read_text(errors="replace")
+            if "Errno 98" in text: return None  # address in use
+            raise HalaError(f"the local hub did not start (log {log}): {' | '.join(text.strip().splitlines()[-3:])}")
         time.sleep(0.2)
-    write_json_atomic(_state_file(cfg), {"pid": p.pid, "endpoint": endpoint, "mirrors": str(mirrors)})
-    return endpoint, True
+    return p.pid, endpoint
+
+def start_hub(cfg: Profile, timeout: float = 90) -> tuple[str, bool]:
+    "(endpoint, started now) of the run folder's local hub, starting it if it is not running (one process at a time: a file lock)."
+    import fcntl
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.run_dir/"hub.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # DDP processes start together: the first starts the server, the others find it
+        st = hub_status(cfg)
+        if st: return st["endpoint"], False
+        py = cfg.path(cfg.hub.python)
+        if not py.exists():
+            raise HalaError(f"the local hub's environment is missing ({cfg.hub.python}): python3.11 -m venv .venv-hub && "
+                            ".venv-hub/bin/pip install -r data/env/hub.txt && .venv-hub/bin/pip install --no-deps -e . (README)")
+        for _ in range(5):
+            got = _spawn(cfg, py, timeout)
+            if got: break
+        else: raise HalaError(f"the local hub found no free port on 127.0.0.1 in 5 tries (log {cfg.run_dir/'hub.log'})")
+        write_json_atomic(_state_file(cfg), {"pid": got[0], "endpoint": got[1], "mirrors": str(mirror_dir(cfg))})
+        return got[1], True
 
 def stop_hub(cfg: Profile) -> bool:
     "Stop the run folder's local hub by its recorded pid; False when none was running."

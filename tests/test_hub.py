@@ -175,3 +175,16 @@ print(json.dumps(out))
     r = subprocess.run([sys.executable, "-c", code.replace('lambda: load_records(p, p.datasets.parallel_candidates)', '')],
                        capture_output=True, text=True, timeout=300, env={**env, "HF_HUB_OFFLINE": "1"})
     assert json.loads(r.stdout.strip().splitlines()[-1]) == ["LiquidAI/LFM2-1.2B is a local stand-in of the toy world, not the real repository"], r.stderr[-2000:]
+
+def test_processes_starting_together_share_one_local_hub(tmp_path):
+    "DDP processes call setup_env at the same moment: one starts the server, the others find it (a file lock), none fails."
+    from hala.hub import hub_status, stop_hub
+    code = "import sys; from hala.core import load_profile; from hala.hub import start_hub; print(start_hub(load_profile('toy', sys.argv[1:]))[0])"
+    ps = [subprocess.Popen([sys.executable, "-c", code, f"run_root={tmp_path}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+          for _ in range(3)]
+    outs = [p.communicate(timeout=180) for p in ps]
+    cfg = load_profile("toy", [f"run_root={tmp_path}"])
+    try:
+        assert all(p.returncode == 0 for p in ps), [o[1][-500:] for o in outs]
+        assert len({o[0].strip() for o in outs}) == 1 and hub_status(cfg)["endpoint"] == outs[0][0].strip()
+    finally: stop_hub(cfg)
