@@ -96,11 +96,11 @@ except HalaError as e: print(json.dumps({"error": str(e)}))
 def test_check_compares_each_model_on_the_hub_with_the_plan(hub):
     "Through the hub, `hala check` reads each model's config: a size unlike the plan's, or a missing repository, is a line."
     cfg, endpoint, base = hub
-    r = hala("check", "--profile", "toy", "--set", f"run_root={base}", "--set", "hub_offline=false",
-             "--set", "models.judge=LiquidAI/LFM2-1.2B", "--set", "models.translator_base=LiquidAI/LFM2-9000B", timeout=300)
+    r = hala("check", "--profile", "paper", "--set", f"run_root={base}", "--set", f"hub.endpoint={endpoint}", timeout=300,
+             env={"HF_HUB_CACHE": str(base/"check-cache")})  # the paper profile, pointed at a hub that holds a pico LFM2-1.2B
     assert r.returncode == 2, r.stdout + r.stderr
     assert "hala check: model LiquidAI/LFM2-1.2B: " in r.stdout and "the plan assumes 1,170,340,608 and 65,536" in r.stdout
-    assert "hala check: model LiquidAI/LFM2-9000B: not found on the hub (or private)" in r.stdout
+    assert "hala check: model CohereLabs/command-a-translate-08-2025: not found on the hub (or private)" in r.stdout
 
 def test_the_paper_profiles_loading_code_reads_every_stand_in_of_the_toy_run(toy_run):
     "Stage 01 publishes every paper id; the paper profile's own loaders read them through the local hub: ids, configs, splits, columns."
