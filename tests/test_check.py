@@ -23,9 +23,11 @@ def test_the_paper_plan_fits_8_gpus_of_80_gb_and_the_9b_at_micro_batch_8_would_n
     big = {r["step"]: r for r in memory_plan(load_profile("paper", ["hala.train.batch_size=8"]))}
     assert big["Hala-9B SFT"]["fits"] is False and big["Hala-1.2B SFT"]["fits"] is True
 
-def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here():
-    toy = hala("check", "--profile", "toy", timeout=300)
+def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here(toy_run, tmp_path):
+    toy = hala("check", "--profile", "toy", *toy_run[2], timeout=300)  # the toy run's folder: stage 01 published the stand-ins
     assert toy.returncode == 0 and "every prerequisite holds" in toy.stdout, toy.stdout + toy.stderr
+    empty = hala("check", "--profile", "toy", "--set", f"run_root={tmp_path}", timeout=300)  # before stage 01: nothing on the local hub
+    assert empty.returncode == 2 and "hala check: model LiquidAI/LFM2-1.2B: not found on the local hub: run stage 01" in empty.stdout, empty.stdout
     paper = hala("check", "--profile", "paper", timeout=300)
     lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l]
     assert paper.returncode == 2, paper.stdout + paper.stderr
