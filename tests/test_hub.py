@@ -116,7 +116,7 @@ from transformers import AutoConfig
 from hala.core import load_profile, load_records, load_pairs, mt_eval_pairs
 from hala.corpus import BadRecord, adapt
 from hala.distill import instruction_response
-p = load_profile("paper")
+p = load_profile("paper", ["toy_world.enabled=true"])  # the paper's settings; only the refusal of stand-ins is lifted
 out = {"models": {}, "sources": {}}
 for ref in [p.models.teacher, p.models.teacher_fp8_reference, p.models.judge, p.models.translator_base, *p.models.bases.values()]:
     c = AutoConfig.from_pretrained(ref)
