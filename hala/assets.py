@@ -479,7 +479,7 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
                   note + " A stand-in for the released translator: the untrained pico LFM2-1.2B (it does not translate).")
     rows.append({"kind": "model", "id": "hammh0a/Hala-1.2B-EN-AR-Translator", "what": "pico lfm2 (lfm2-1.2B, untrained), BF16"})
     from hala.teacher import quantize_fp8
-    fp8 = quantize_fp8(str(bf16/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
+    quantize_fp8(str(bf16/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
     publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
                   "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note)
     rows.append({"kind": "model", "id": "hammh0a/command-a-translate-FP8-Dynamic", "what": "the pico teacher, FP8_DYNAMIC (llmcompressor)"})

@@ -11,7 +11,7 @@ import functools, json, os, shutil, signal, socket, subprocess, sys, time, urlli
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, project_root, write_json_atomic
+from .core import HalaError, Profile, write_json_atomic
 
 # %% auto #0
 __all__ = ['STAND_IN', 'repo_dir', 'commit_repo', 'card', 'card_fields', 'publish_model', 'publish_dataset', 'mirror_dir',

@@ -27,7 +27,7 @@ __all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'chat_data
            'sft_args', 'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
-def corpus_split(cfg: Profile) -> tuple["Dataset", list[dict]]:
+def corpus_split(cfg: Profile) -> tuple:
     "(train, held-out) of stage 05's corpus: a seeded permutation, the first `hala.heldout_records` held out. The training part stays an Arrow dataset (memory-mapped): 4.5M records never become a Python list in every process."
     from datasets import load_from_disk
     p = cfg.stage_dir("05_translate_corpus", mkdir=False)/"corpus"
