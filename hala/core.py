@@ -21,12 +21,12 @@ __all__ = ['Policy', 'NoRepair', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'proje
            'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource',
            'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Cluster', 'Hub',
            'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile',
-           'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay',
-           'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'save_table',
-           'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions',
-           'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest',
-           'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step',
-           'run_core']
+           'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu',
+           'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything',
+           'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
+           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
+           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
+           'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -350,6 +350,12 @@ class Profile(_Strict):
     def path(self, p: str) -> Path:
         "A profile path setting (e.g. `toy_world.wheel_dir`) as an absolute path."
         return self._abs(p)
+
+# %% ../nbs/00_core.ipynb #18edf8bc
+def is_hub_id(ref) -> bool:
+    "True for an `org/name` hub id: not a run-folder reference, not a path that exists here, not a data file."
+    r = str(ref or "")
+    return r.count("/") == 1 and not r.startswith(("run:", ".", "/")) and not r.endswith((".json", ".jsonl")) and not Path(r).exists()
 
 # %% ../nbs/00_core.ipynb #0b607988
 def read_jsonl(path: Path) -> list[dict]:

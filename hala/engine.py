@@ -11,7 +11,7 @@ import hashlib, json, os, time
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
-from .core import HalaError, read_jsonl, write_json_atomic, write_jsonl
+from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job',
@@ -261,7 +261,7 @@ def model_fingerprint(ref: str) -> str:
     "What identifies a model's weights: a hub id with its commit; a local folder by its files' names, sizes and times (and its step.json)."
     p = Path(str(ref))
     if not p.is_dir():  # a hub id: the commit its default branch points at, so a changed repository is a new fingerprint
-        if str(ref).count("/") == 1 and not str(ref).startswith((".", "/", "run:")):
+        if is_hub_id(ref):
             try:
                 from huggingface_hub import HfApi
                 return f"{ref}@{HfApi().model_info(str(ref)).sha}"

@@ -11,7 +11,7 @@ import functools, json, os, shutil, signal, socket, subprocess, sys, time, urlli
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, write_json_atomic
+from .core import HalaError, Profile, is_hub_id, write_json_atomic
 
 # %% auto #0
 __all__ = ['STAND_IN', 'repo_dir', 'commit_repo', 'card', 'card_fields', 'publish_model', 'publish_dataset', 'mirror_dir',
@@ -202,7 +202,7 @@ def _card_of(ref: str, repo_type: str, endpoint: str) -> dict:
     "The card fields of a local folder or a hub repository; `{}` when it has no card, or when it cannot be fetched (no network, not cached)."
     p = Path(ref)
     if p.exists(): f = p/"README.md" if p.is_dir() else None
-    elif ref.count("/") != 1: f = None  # not a hub id: nothing to check
+    elif not is_hub_id(ref): f = None  # nothing to check
     else:  # a stand-in comes from a local hub, or from a cache a local hub filled: look there, never ask the real Hub
         from huggingface_hub import hf_hub_download, try_to_load_from_cache
         cached = try_to_load_from_cache(ref, "README.md", repo_type=repo_type.rstrip("s"))
