@@ -17,12 +17,12 @@ from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed
 from .textgen import chat_prompt, generate_greedy, mt_scores, train_tokenizer, translation_messages
 
 # %% auto #0
-__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio', 'mo_pairs',
-           'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
-           'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'build_tokenizer',
-           'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm', 'lm_batches',
-           'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
-           'publish_stand_ins']
+__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio',
+           'mo_pairs', 'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel',
+           'arabic_mono', 'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text',
+           'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm',
+           'lm_batches', 'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
+           'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
 class Tally:
@@ -452,6 +452,55 @@ def mmlu_stand_ins(pairs: list[dict], subjects: list[str], seed: int) -> tuple[d
         en[s].append({"question": p["en"], "subject": s, "choices": [pairs[j]["en"] for j in order], "answer": order.index(i)})
     return {s: {"test": v} for s, v in ar.items()}, {s: {"test": v} for s, v in en.items()}
 
+# %% ../nbs/01_assets.ipynb #bench1ex
+BENCHMARKS = {  # hub id: (subset folder of data/lm_eval or None for one default config, split, schema)
+    "OALL/AlGhafa-Arabic-LLM-Benchmark-Native": ("alghafa", "test", "query, sol1..solN, label"),
+    "MBZUAI/ArabicMMLU": ("arabic_mmlu", "test", "ID, Source, Country, Group, Subject, Level, Question, Context, Answer Key, Option 1..5, is_few_shot"),
+    "MBZUAI/MadinahQA": ("madinahqa", "test", "the columns of ArabicMMLU"),
+    "asas-ai/AraTrust-categorized": ("aratrust", "train", "Question, A, B, C (letter-prefixed), Answer (Arabic letter), Category"),
+    "OALL/Arabic_EXAMS": (None, "test", "id, question, A, B, C, D, answer, subject; splits test and validation"),
+    "OALL/ALRAGE": (None, "train", "id, question, candidates (passages), gold_answer, gold_candidate_index"),
+}
+
+def benchmark_subsets(folder: str) -> list[str]:
+    "The configs our tasks read for one benchmark (`dataset_name` of each task file in `data/lm_eval/<folder>/`)."
+    import yaml
+    from hala.core import project_root
+    return sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["dataset_name"] for p in (project_root()/"data"/"lm_eval"/folder).glob("*.yaml"))
+
+def _bench_row(repo: str, item: dict, subset: str, k: int) -> dict:
+    "One four-choice item (question, choices, answer) in the layout of `repo`'s subset."
+    q, ch, a = item["question"], item["choices"], item["answer"]
+    if repo == "OALL/AlGhafa-Arabic-LLM-Benchmark-Native":
+        if "truefalse" in subset:  # two options: the right one first in even rows, second in odd ones
+            ch, a = ([ch[a], ch[(a + 1) % 4]], 0) if k % 2 == 0 else ([ch[(a + 1) % 4], ch[a]], 1)
+        return {"query": q, **{f"sol{i + 1}": c for i, c in enumerate(ch)}, "label": str(a)}
+    if repo in ("MBZUAI/ArabicMMLU", "MBZUAI/MadinahQA"):
+        return {"ID": k, "Source": item["source"], "Country": None, "Group": None, "Subject": subset, "Level": None, "Question": q,
+                "Context": None, "Answer Key": "ABCDE"[a], **{f"Option {i + 1}": (ch[i] if i < 4 else None) for i in range(5)}, "is_few_shot": 0}
+    if repo == "asas-ai/AraTrust-categorized":  # three options: the right one and two others
+        keep = [a] + [i for i in range(4) if i != a][:2]; keep.sort()
+        return {"Question": q, **{L: f"{AR}) {ch[i]}" for L, AR, i in zip("ABC", "أبج", keep)}, "Answer": "أبج"[keep.index(a)], "Category": subset}
+    if repo == "OALL/Arabic_EXAMS":
+        return {"id": item["id"], "question": q, **dict(zip("ABCD", ch)), "answer": "ABCD"[a], "subject": item["source"].replace("-", "_")}
+    if repo == "OALL/ALRAGE":
+        return {"id": item["id"], "question": q, "candidates": ch, "gold_answer": ch[a], "gold_candidate_index": a}
+    raise KeyError(repo)
+
+def benchmark_stand_ins(items: list[dict], per_subset: int, seed: int) -> dict:
+    "{hub id: {config: {split: rows}}}: `per_subset` items dealt to every subset of every benchmark (EXAMS also gets a validation split), no item twice."
+    pool = list(items); random.Random(seed).shuffle(pool)
+    out, k = {}, 0
+    def take(n):
+        nonlocal k
+        if k + n > len(pool): raise HalaError(f"{len(pool)} Arabic questions cannot fill {per_subset} per benchmark subset: lower toy_world.benchmark_items")
+        k += n; return pool[k - n:k]
+    for repo, (folder, split, _) in BENCHMARKS.items():
+        subsets = benchmark_subsets(folder) if folder else [None]
+        out[repo] = {s: {split: [_bench_row(repo, it, s, j) for j, it in enumerate(take(per_subset))]} for s in subsets}
+    out["OALL/Arabic_EXAMS"][None]["validation"] = [_bench_row("OALL/Arabic_EXAMS", it, None, 0) for it in take(per_subset)]
+    return out
+
 # %% ../nbs/01_assets.ipynb #dda7edea
 def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: bool = False) -> list[dict]:
     "Publish every model and dataset the paper profile names as a stand-in on the local hub (cached); one row per repository."
@@ -460,7 +509,8 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     from hala.core import project_root, read_jsonl
     root = mirror_dir(cfg)
     key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
-           "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))], "v": 2}
+           "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))],
+           "bench": [cfg.toy_world.benchmark_items, {f: benchmark_subsets(f) for f, _, _ in BENCHMARKS.values() if f}], "v": 3}
     stamp = root/"stand_ins.json"
     if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key: return json.loads(stamp.read_text())["rows"]
     rows = []
@@ -478,6 +528,9 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     publish_model(bf16/"lfm2-1.2B", "hammh0a/Hala-1.2B-EN-AR-Translator", root, "the released translator's card: LFM2-1.2B fine-tuned",
                   note + " A stand-in for the released translator: the untrained pico LFM2-1.2B (it does not translate).")
     rows.append({"kind": "model", "id": "hammh0a/Hala-1.2B-EN-AR-Translator", "what": "pico lfm2 (lfm2-1.2B, untrained), BF16"})
+    publish_model(bf16/"judge", cfg.models.alrage_judge, root, f"the architecture class of {cfg.models.alrage_judge} (qwen2)",
+                  note + " The pico translation judge again, under the ALRAGE judge's id.")
+    rows.append({"kind": "model", "id": cfg.models.alrage_judge, "what": "pico qwen2 (judge), BF16"})
     from hala.teacher import quantize_fp8
     quantize_fp8(str(bf16/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
     publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
@@ -526,5 +579,12 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     publish_dataset("cais/mmlu", root, "the dataset card of cais/mmlu: one config per subject, question, subject, choices, answer", en)
     rows += [{"kind": "dataset", "id": "MBZUAI/human_translated_arabic_mmlu", "what": f"{len(subjects)} subjects, test: {len(par['test'])} Arabic questions"},
              {"kind": "dataset", "id": "cais/mmlu", "what": f"{len(subjects)} subjects, test: the same questions in English"}]
+    # the paper's benchmarks, from the real Arabic exam questions
+    for repo, data in benchmark_stand_ins(read_jsonl(data_dir/"arabic_mcq"/"test.jsonl"), cfg.toy_world.benchmark_items, cfg.seed).items():
+        folder, split, schema = BENCHMARKS[repo]
+        publish_dataset(repo, root, f"lighteval 0.13.0's task code for {repo} (lighteval/tasks/multilingual/tasks/arabic.py): {schema}", data,
+                        notes="Rows: real Arabic exam and literature questions (the evals wheel), dealt to the subsets; not the benchmark's items.")
+        n = sum(len(r) for c in data.values() for r in c.values())
+        rows.append({"kind": "dataset", "id": repo, "what": f"{len(data)} config(s), {n} rows ({schema})"})
     write_json_atomic(stamp, {"key": key, "rows": rows})
     return rows

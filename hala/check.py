@@ -70,6 +70,8 @@ def memory_plan(cfg: Profile) -> list[dict]:
         ("03", "judge (vLLM)", cfg.models.judge, "vLLM, 1 GPU", 1, 2, False, 0, 0, e.gpu_memory_utilization),
         ("04", "translator SFT", cfg.models.translator_base, f"{tr.launch}", 1, 2, True, tr.batch_size, tr.max_length, 0.8),
         ("05", "translator translates the corpus (vLLM)", cfg.models.translator_base, "vLLM, 1 GPU per replica", 1, 2, False, 0, 0, e.gpu_memory_utilization),
+        ("08", "ALRAGE judge (vLLM)", cfg.models.alrage_judge, f"vLLM, tensor parallel {cfg.evaluate.judge_tensor_parallel}",
+         cfg.evaluate.judge_tensor_parallel, 2, False, 0, 0, e.gpu_memory_utilization),
     ]
     for size in cfg.hala.sizes:
         fsdp = "fsdp" in cfg.hala.launch[size] or "zero3" in cfg.hala.launch[size]

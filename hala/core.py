@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles',
            'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource',
-           'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'LocalMCQ', 'Evaluate', 'Cluster', 'Hub',
+           'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate', 'Cluster', 'Hub',
            'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile',
            'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu',
            'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything',
@@ -77,6 +77,7 @@ class Models(_Strict):
     translator_reference: Optional[str]
     corpus_translator: str
     bases: dict[str, str]
+    alrage_judge: str  # scores ALRAGE's answers (the leaderboard's judge), not the translation judge
 
 class Datasets(_Strict):
     "What each stage reads."
@@ -206,17 +207,19 @@ class Merge(_Strict):
     per_layer: dict[str, float]  # parameter-name filter -> t (e.g. self_attn: 0.3); each must match some parameter
     dtype: Literal["float32", "bfloat16", "float16"]
 
-class LocalMCQ(_Strict):
-    "A multiple-choice task built from a local JSONL file in ArbMMLU-HT's schema (question, choices, answer)."
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
-    path: str  # `run:STAGE/...` or a path in the project
-    source: Optional[str]  # keep rows whose `source` field is this (None: all)
+class RecipeTasks(_Strict):
+    "Tasks the recipe itself teaches, built by stage 08 from held-out data with a rule fixed before any result: the same names in every profile."
+    items: PositiveInt  # items per task (fewer when fewer held-out records or pairs exist)
+    choices: int = Field(ge=2)  # the right answer and choices-1 answers of other items, drawn uniformly without replacement (seeded)
+    required: list[str]  # the recipe tasks on which each Hala model must beat its base (paired, p < 0.05) for the report's claims to hold
 
 class Evaluate(_Strict):
     "Stage 08: lm-eval tasks, backend and limits."
     tasks: list[str] = Field(min_length=1)  # lm-eval task or group names (the paper: hala_arabic_suite)
     optional_tasks: list[str]  # run too, kept out of the average (e.g. hala_alrage)
-    local_mcq: list[LocalMCQ]  # toy: suites built from local files
+    recipe_tasks: RecipeTasks  # hala_recipe_ar, hala_recipe_en, hala_recipe_mt
+    suite_sizes: Optional[list[str]]  # the sizes whose models run the six benchmarks (None: every size); every model runs the recipe tasks
+    judge_tensor_parallel: PositiveInt  # GPUs the ALRAGE judge is split over (a 72B model)
     backend: Literal["hf", "vllm"]
     batch_size: int | Literal["auto"]
     limit: Optional[PositiveInt]  # items per task (None: all)
@@ -278,6 +281,7 @@ class ToyWorld(_Strict):
     pretrain: TrainSteps
     teacher_train: TrainSteps
     eval_max_new_tokens: PositiveInt
+    benchmark_items: int = Field(ge=0)  # real Arabic questions per subset of each benchmark's stand-in
 
 # %% ../nbs/00_core.ipynb #cddd7155
 class Profile(_Strict):
@@ -534,10 +538,11 @@ TOY_DIFFERENCES = {
     "hala.packing_bench_steps": _SCALE, "hala.heldout_records": _SCALE, "hala.save_steps": _SCALE,
     "merge.sweep": "scale: extra merges are cheap at pico size", "merge.dtype": _HW,
     "evaluate.backend": _HW, "evaluate.batch_size": _HW, "evaluate.mt_items": _SCALE, "evaluate.mt_max_new_tokens": _SCALE,
-    **{k: "PENDING (the evaluation issue): the suite's benchmark datasets have no stand-ins yet; the toy scores real Arabic exam items"
-       for k in ("evaluate.tasks", "evaluate.local_mcq", "evaluate.local_mcq.*.name", "evaluate.local_mcq.*.path", "evaluate.local_mcq.*.source")},
+    "evaluate.recipe_tasks.items": _SCALE,
+    "evaluate.recipe_tasks.required": "scale-dependent threshold: at pico size the translated corpus carries no prompt-to-answer relation "
+                                      "(every model at chance on hala_recipe_ar), so only the word-order task is required", "evaluate.judge_tensor_parallel": _HW, "evaluate.suite_sizes": "scale: the six benchmarks' 117 subsets on one size keep CI short",
     **{f"toy_world.{k}": "toy world: how stage 01 builds it (not built in the paper profile)" for k in (
-        "enabled", "eval_max_new_tokens", "instructions.folders", "instructions.max_records", "tokenizer.max_train_texts", "pico",
+        "enabled", "eval_max_new_tokens", "benchmark_items", "instructions.folders", "instructions.max_records", "tokenizer.max_train_texts", "pico",
         *(f"pico.*.{f}" for f in ("arch", "hidden", "layers", "heads", "kv_heads", "intermediate", "stands_for")),
         *(f"{s}.{f}" for s in ("pretrain", "teacher_train") for f in ("steps", "batch_size", "seq_len", "lr")))},
 }

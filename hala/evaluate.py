@@ -1,4 +1,4 @@
-"""Every model of the run on the Arabic suite (lm-eval, 0-shot), and the translation systems on EN->AR translation.
+"""Every model of the run on the paper's six Arabic benchmarks and on three tasks the recipe teaches, with standard errors; the translation systems on EN->AR translation.
 
 Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 # %% ../nbs/08_evaluate.ipynb #689fc0e7
 from __future__ import annotations
 
-import json, os, shutil, subprocess, sys, tempfile, time
+import json, math, os, random, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -16,8 +16,11 @@ from .core import HalaError, Profile, _sha, load_profile, mt_eval_pairs, project
 from .engine import model_fingerprint, torch_device
 
 # %% auto #0
-__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'suite_models', 'translation_systems', 'write_run_tasks', 'task_manager', 'include_dir',
-           'lm_eval_command', 'evaluate_model', 'cached_eval']
+__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'RECIPE_TASKS', 'BENCHMARKS', 'ALRAGE_JUDGE_SYSTEM', 'ALRAGE_JUDGE_USER', 'suite_models',
+           'translation_systems', 'choice_items', 'order_items', 'first_exchange', 'recipe_items', 'write_run_tasks',
+           'task_manager', 'item_record', 'include_dir', 'lm_eval_command', 'generation_record', 'read_cli_output',
+           'evaluate_model', 'cached_eval', 'benchmark_subtasks', 'item_correct', 'mean_se', 'macro', 'task_score',
+           'paired_p', 'alrage_judge_messages', 'alrage_judge_score', 'judge_alrage']
 
 # %% ../nbs/08_evaluate.ipynb #7663f6b9
 EVAL_STAGE = "08_evaluate"
@@ -42,22 +45,70 @@ def translation_systems(cfg: Profile) -> list[dict]:
             {"name": "teacher FP8", "path": cfg.load_ref(cfg.models.teacher_fp8), "prompt": "teacher", "tensor_parallel": cfg.fp8.tensor_parallel}]
 
 # %% ../nbs/08_evaluate.ipynb #58e805dc
-def write_run_tasks(cfg: Profile, task_dir: Path) -> list[str]:
-    "Write the run's own lm-eval tasks (toy suite from `evaluate.local_mcq`, the EN->AR translation tasks); their names."
+RECIPE_TASKS = {"hala_recipe_ar": "Arabic answer choice (held-out corpus)", "hala_recipe_en": "English answer choice (the same records' originals)",
+                "hala_recipe_ar_order": "Arabic answer vs its own words reordered (held-out corpus)",
+                "hala_recipe_mt": "EN->AR translation choice (held-out pairs)"}
+
+def choice_items(prompts: list[str], answers: list[str], n: int, k: int, seed: int) -> list[dict]:
+    "Multiple-choice items for the first `n` prompts: the right answer among `k - 1` distinct answers of other items, drawn uniformly; gold position uniform."
+    rng, out = random.Random(seed), []
+    for i in range(min(n, len(prompts))):
+        pool = sorted({a for j, a in enumerate(answers) if j != i and a != answers[i]})
+        if len(pool) < k - 1: raise HalaError(f"{len(pool)} distinct other answers cannot give {k - 1} distractors")
+        ch = rng.sample(pool, k - 1); g = rng.randrange(k); ch.insert(g, answers[i])
+        out.append({"id": i, "prompt": prompts[i], "choices": ch, "answer": g})
+    return out
+
+def order_items(prompts: list[str], answers: list[str], n: int, k: int, seed: int, min_words: int = 4) -> tuple[list[dict], int]:
+    "(items, skipped): the right answer among `k - 1` seeded reorderings of its own words; answers with fewer than `min_words` words or too few distinct orders are skipped (counted)."
+    rng, out, skipped = random.Random(seed), [], 0
+    for i, (p, a) in enumerate(zip(prompts, answers)):
+        if len(out) >= n: break
+        w = a.split(); gold = " ".join(w)
+        perms = set()
+        for _ in range(20 * k):
+            if len(w) < min_words or len(perms) == k - 1: break
+            x = w[:]; rng.shuffle(x)
+            if " ".join(x) != gold: perms.add(" ".join(x))
+        if len(perms) < k - 1: skipped += 1; continue
+        ch = sorted(perms); g = rng.randrange(k); ch.insert(g, gold)
+        out.append({"id": i, "prompt": p, "choices": ch, "answer": g})
+    return out, skipped
+
+def first_exchange(messages: list[dict]) -> Optional[tuple[str, str]]:
+    "(first user turn, the assistant turn after it), or None when the record has no such pair."
+    for a, b in zip(messages, messages[1:]):
+        if a["role"] == "user" and b["role"] == "assistant" and a["content"].strip() and b["content"].strip(): return a["content"], b["content"]
+    return None
+
+def recipe_items(cfg: Profile) -> dict:
+    "{task: items} of the three recipe tasks, and the count of held-out records without a user/assistant exchange."
+    from hala.sft import corpus_split
+    rt, held = cfg.evaluate.recipe_tasks, corpus_split(cfg)[1]
+    ex = [(first_exchange(r["messages"]), first_exchange(r["messages_en"])) for r in held]
+    ex = [(a, e) for a, e in ex if a and e]
+    items = {"hala_recipe_ar": choice_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
+             "hala_recipe_en": choice_items([e[0] for _, e in ex], [e[1] for _, e in ex], rt.items, rt.choices, cfg.seed)}
+    items["hala_recipe_ar_order"], skipped = order_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed)
+    pairs = mt_eval_pairs(cfg)
+    items["hala_recipe_mt"] = choice_items([cfg.prompts.translator.replace("{text}", p["en"]) for p in pairs], [p["ar"] for p in pairs],
+                                           rt.items, rt.choices, cfg.seed)
+    return {"items": items, "no_exchange": len(held) - len(ex), "order_skipped": skipped}
+
+def _mc_yaml(name: str, data: Path) -> dict:
+    return {"task": name, "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data)}}, "test_split": "test",
+            "output_type": "multiple_choice", "doc_to_text": "{{prompt}}", "doc_to_choice": "{{choices}}", "doc_to_target": "answer",
+            "target_delimiter": "", "metric_list": [{"metric": m, "aggregation": "mean", "higher_is_better": True} for m in ("acc", "acc_norm")],
+            "metadata": {"version": 1.0}}
+
+def write_run_tasks(cfg: Profile, task_dir: Path) -> dict:
+    "Write the run's own lm-eval tasks (the recipe tasks, the EN->AR translation tasks); returns `recipe_items`' counts."
     import yaml
     task_dir = Path(task_dir); task_dir.mkdir(parents=True, exist_ok=True)
-    tpl = str(project_root()/LM_EVAL_DIR/"_hala_arbmmlu_ht_template")
-    names = []
-    for t in cfg.evaluate.local_mcq:
-        src = cfg.path(t.path) if not t.path.startswith("run:") else Path(cfg.ref(t.path))
-        if not src.exists(): raise HalaError(f"evaluate.local_mcq {t.name}: {src} not found (run the stage that builds it)")
-        rows = [json.loads(l) for l in src.read_text(encoding="utf-8").splitlines() if l.strip()]
-        rows = [r for r in rows if not t.source or r.get("source") == t.source]
-        if not rows: raise HalaError(f"evaluate.local_mcq {t.name}: no rows with source '{t.source}' in {src}")
-        write_jsonl(task_dir/f"{t.name}.jsonl", rows)
-        (task_dir/f"{t.name}.yaml").write_text(yaml.safe_dump({"task": t.name, "include": tpl, "dataset_path": "json",
-            "dataset_kwargs": {"data_files": {"test": str(task_dir/f"{t.name}.jsonl")}}, "test_split": "test"}, allow_unicode=True))
-        names.append(t.name)
+    built = recipe_items(cfg)
+    for name, items in built["items"].items():
+        write_jsonl(task_dir/f"{name}.jsonl", items)
+        (task_dir/f"{name}.yaml").write_text(yaml.safe_dump(_mc_yaml(name, task_dir/f"{name}.jsonl"), allow_unicode=True))
     pairs = mt_eval_pairs(cfg)[:cfg.evaluate.mt_items]
     write_jsonl(task_dir/"hala_en_ar.jsonl", [{"en": p["en"], "ar": p["ar"],
                                               "prompt_translator": cfg.prompts.translator.replace("{text}", p["en"]),
@@ -68,7 +119,7 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> list[str]:
             "test_split": "test", "output_type": "generate_until", "doc_to_text": f"{{{{prompt_{which}}}}}", "doc_to_target": "{{ar}}",
             "generation_kwargs": {"until": ["<|im_end|>"], "max_gen_toks": cfg.evaluate.mt_max_new_tokens, "do_sample": False},
             "metric_list": [{"metric": "chrf", "aggregation": "chrf", "higher_is_better": True}], "metadata": {"version": 1.0}}, allow_unicode=True))
-    return names
+    return {"items": {k: len(v) for k, v in built["items"].items()}, "no_exchange": built["no_exchange"], "order_skipped": built["order_skipped"]}
 
 # %% ../nbs/08_evaluate.ipynb #a72c46d5
 _TM = {}
@@ -81,8 +132,26 @@ def task_manager(task_dir: Path):
     return _TM[key]
 
 def _flatten(results: dict) -> dict:
-    return {task: {k.split(",")[0]: v for k, v in m.items() if isinstance(v, (int, float)) and not k.endswith("_stderr,none") and "stderr" not in k}
-            for task, m in results.items()}
+    "`{task: {metric: value}}` from lm-eval's results, standard errors as `<metric>_stderr` where lm-eval gives one."
+    out = {}
+    for task, m in results.items():
+        out[task] = {}
+        for k, v in m.items():
+            if not isinstance(v, (int, float)) or "," not in k: continue
+            name = k.split(",")[0]
+            out[task][name.replace("_stderr", "") + "_stderr" if "_stderr" in name else name] = v
+    return out
+
+def _num(x) -> float: return float(x[0] if isinstance(x, (list, tuple)) else x)
+
+def item_record(sample: dict) -> Optional[dict]:
+    "One multiple-choice item of lm-eval's logged samples: `{doc, gold, ll, len}` (log-likelihood and character length per choice); None for other kinds."
+    args = sample.get("arguments")
+    args = [tuple(a.values()) for a in args.values()] if isinstance(args, dict) else [tuple(a) for a in (args or [])]
+    resps, gold = sample.get("filtered_resps") or [], sample.get("target")
+    if isinstance(gold, str) and gold.isdigit(): gold = int(gold)  # the CLI's samples files write targets as text
+    if not args or len(args) != len(resps) or len(args[0]) != 2 or not isinstance(gold, int): return None
+    return {"doc": sample["doc_id"], "gold": gold, "ll": [round(_num(r), 4) for r in resps], "len": [len(a[1]) for a in args]}
 
 def include_dir(task_dir: Path) -> Path:
     "One folder holding the project's task files (`project/`) and the run's (`run/`): lm-eval's CLI takes one `--include_path` (a second replaces the first)."
@@ -101,38 +170,149 @@ def lm_eval_command(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pa
             f"max_model_len={cfg.engine.max_model_len},tensor_parallel_size={tensor_parallel}")
     cmd = [str(cfg.path(cfg.engine.vllm_python)), "-m", "lm_eval", "--model", "vllm", "--model_args", args, "--tasks", ",".join(tasks),
            "--include_path", str(include_dir(task_dir)), "--num_fewshot", "0",
-           "--batch_size", str(cfg.evaluate.batch_size), "--output_path", str(out_json), "--seed", str(cfg.seed)]
+           "--batch_size", str(cfg.evaluate.batch_size), "--output_path", str(out_json), "--seed", str(cfg.seed),
+           "--log_samples"]  # per-item records (the CLI's bootstrap of corpus-level errors is its default)
     if cfg.evaluate.limit: cmd += ["--limit", str(cfg.evaluate.limit)]
     return cmd + (["--apply_chat_template"] if chat else [])
 
+def _oall():
+    "The prompt functions of our leaderboard tasks (`data/lm_eval/hala_oall.py`, which lm-eval loads by path)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("hala_oall", project_root()/LM_EVAL_DIR/"hala_oall.py")
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+def generation_record(sample: dict) -> Optional[dict]:
+    "One ALRAGE answer of lm-eval's logged samples: `{doc, question, gold, answer}` (the question as the leaderboard's judge sees it); None for others."
+    doc, resps = sample.get("doc") or {}, sample.get("filtered_resps") or sample.get("resps") or []
+    if "gold_answer" not in doc or not resps: return None
+    ans = resps[0]
+    while isinstance(ans, (list, tuple)): ans = ans[0]
+    return {"doc": sample["doc_id"], "question": _oall().alrage_query(doc), "gold": str(doc["gold_answer"]), "answer": str(ans)}
+
+def read_cli_output(out_dir: Path) -> tuple[dict, dict]:
+    "(results, {task: samples}) of an `lm_eval --output_path out_dir --log_samples` run (`results_<date>.json`, `samples_<task>_<date>.jsonl`)."
+    res = json.loads(next(Path(out_dir).rglob("results*.json")).read_text())["results"]
+    samples = {f.name[len("samples_"):].rsplit("_", 1)[0]: [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
+               for f in Path(out_dir).rglob("samples_*.jsonl")}
+    return res, samples
+
 def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, tensor_parallel: int = 1) -> dict:
-    "lm-eval scores of `model` on `tasks` (0-shot): `{task: {metric: value}}`."
+    "lm-eval scores of `model` on `tasks` (0-shot): `{scores: {task: {metric: value}}, items: {task: [item_record]}, generations: {task: [generation_record]}}`."
     if not Path(model).exists() and not cfg.evaluate.backend == "vllm" and cfg.hub_offline:
         raise HalaError(f"model {model} not found (and the profile is offline)")
     if cfg.evaluate.backend == "vllm":
         with tempfile.TemporaryDirectory() as d:
             p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat, tensor_parallel), capture_output=True, text=True)
             if p.returncode: raise HalaError(f"lm_eval (vLLM) failed on {model}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
-            res = json.loads(next(Path(d).rglob("results*.json")).read_text())["results"]
-        return _flatten(res)
-    from lm_eval import simple_evaluate
-    dev = torch_device(cfg)
-    margs = {"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev}
-    if tensor_parallel > 1 and dev != "cpu": margs = {**margs, "parallelize": True}  # layers spread over the visible GPUs
-    r = simple_evaluate(model="hf", model_args=margs,
-                        tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,
-                        task_manager=task_manager(task_dir), apply_chat_template=chat, random_seed=cfg.seed,
-                        numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, log_samples=False, verbosity="ERROR",
-                        bootstrap_iters=0)
-    return _flatten(r["results"])
+            res, samples = read_cli_output(Path(d))
+    else:
+        from lm_eval import simple_evaluate
+        dev = torch_device(cfg)
+        margs = {"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev}
+        if tensor_parallel > 1 and dev != "cpu": margs = {**margs, "parallelize": True}  # layers spread over the visible GPUs
+        r = simple_evaluate(model="hf", model_args=margs,
+                            tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,
+                            task_manager=task_manager(task_dir), apply_chat_template=chat, random_seed=cfg.seed,
+                            numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, log_samples=True, verbosity="ERROR",
+                            bootstrap_iters=100)  # lm-eval's bootstrap error of corpus-level metrics (chrF); item-level errors come from the items
+        res, samples = r["results"], r.get("samples", {})
+    items = {t: [x for x in map(item_record, s) if x] for t, s in samples.items()}
+    gens = {t: [x for x in map(generation_record, s) if x] for t, s in samples.items()}
+    return {"scores": _flatten(res), "items": {t: sorted(v, key=lambda x: x["doc"]) for t, v in items.items() if v},
+            "generations": {t: sorted(v, key=lambda x: x["doc"]) for t, v in gens.items() if v}}
 
 def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False,
                 tensor_parallel: int = 1) -> dict:
     "`evaluate_model`, cached in `cache` by model fingerprint, tasks and settings."
-    key = _sha(json.dumps({"m": model_fingerprint(model), "t": list(tasks), "chat": chat, "e": cfg.evaluate.model_dump(),
+    key = _sha(json.dumps({"v": 3, "m": model_fingerprint(model), "t": list(tasks), "chat": chat, "e": cfg.evaluate.model_dump(),
                            "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml"))}, sort_keys=True))
     f = Path(cache)/f"{key}.json"
     if f.exists() and not force: return json.loads(f.read_text())
     res = evaluate_model(cfg, model, tasks, task_dir, chat, tensor_parallel)
     write_json_atomic(f, res)
     return res
+
+# %% ../nbs/08_evaluate.ipynb #e6stat01
+BENCHMARKS = {"hala_alghafa": "AlGhafa", "hala_arabic_mmlu": "ArabicMMLU", "hala_arabic_exams": "EXAMS",
+              "hala_madinahqa": "MadinahQA", "hala_aratrust": "AraTrust", "hala_arbmmlu_ht": "ArbMMLU-HT"}
+
+def benchmark_subtasks(name: str) -> list[str]:
+    "The subtasks of one of our benchmark groups (`data/lm_eval/<name>.yaml`), or `[name]` for a single task."
+    import yaml
+    p = project_root()/LM_EVAL_DIR/f"{name}.yaml"
+    d = yaml.safe_load(p.read_text(encoding="utf-8").replace("!function", "")) if p.exists() else {}
+    return list(d["task"]) if "group" in d else [name]
+
+def item_correct(it: dict, gold: Optional[int] = None) -> int:
+    "1 when the answer with the best log-likelihood per character (the first on ties, as lm-eval's acc_norm) is the gold one (or `gold`)."
+    s = [l / max(n, 1) for l, n in zip(it["ll"], it["len"])]
+    return int(max(range(len(s)), key=lambda i: (s[i], -i)) == (it["gold"] if gold is None else gold))
+
+def mean_se(xs: Sequence[float]) -> tuple[float, float]:
+    "Mean and its standard error (sample standard deviation / sqrt(n))."
+    n = len(xs); m = sum(xs) / n
+    return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n) if n > 1 else float("nan"))
+
+def macro(parts: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    "The unweighted mean of (mean, standard error) parts, with the standard error of that mean (parts independent)."
+    return sum(m for m, _ in parts) / len(parts), math.sqrt(sum(s * s for _, s in parts)) / len(parts)
+
+def task_score(items: dict, task: str, gold: Optional[dict] = None) -> Optional[tuple[float, float, int]]:
+    "(acc_norm, standard error, items) of a task or benchmark group from per-item records `{subtask: [item]}`; None when absent."
+    subs = [s for s in benchmark_subtasks(task) if s in items]
+    if not subs: return None
+    parts = [mean_se([item_correct(it, (gold or {}).get((s, it["doc"]))) for it in items[s]]) for s in subs]
+    m, se = macro(parts) if len(parts) > 1 else parts[0]
+    return m, se, sum(len(items[s]) for s in subs)
+
+def paired_p(a: Sequence[int], b: Sequence[int]) -> float:
+    "One-sided exact McNemar p-value that model a beats model b on the same items (0/1 each)."
+    wins, losses = sum(x > y for x, y in zip(a, b)), sum(x < y for x, y in zip(a, b))
+    n = wins + losses
+    return 1.0 if n == 0 else sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n
+
+# %% ../nbs/08_evaluate.ipynb #e6alr001
+# The leaderboard's ALRAGE judge prompt (lighteval 0.13.0's `judge_template` in its Arabic tasks, Qwen2.5-72B-Instruct as judge):
+# a neutral Arabic expert scores the answer against the gold answer and the context, 0-10, and replies with a number only.
+ALRAGE_JUDGE_SYSTEM = """أنت مقيّم محايد خبير باللغة العربية. يجب عليك:
+1. تقييم دقة الإجابة مقارنة بالإجابة الصحيحة
+2. التحقق من أن الإجابة مدعومة بالسياق المقدم
+3. تقييم جودة وشمولية الإجابة
+
+مهم جداً: يجب أن يكون ردك رقماً فقط من 0 إلى 10. لا تضف أي نص أو تفسير."""
+ALRAGE_JUDGE_USER = """السؤال: {question}
+
+الإجابة المقدمة: {answer}
+
+الإجابة الصحيحة: {gold}
+
+أعط تقييماً من 0 إلى 10:
+0-2: إجابة خاطئة تماماً
+3-4: إجابة جزئية مع أخطاء
+5-6: إجابة متوسطة
+7-8: إجابة جيدة
+9-10: إجابة ممتازة
+
+اكتب رقماً فقط من 0 إلى 10 بدون أي نص إضافي:"""
+
+def alrage_judge_messages(question: str, answer: str, gold: str) -> list[dict]:
+    "The judge's chat for one ALRAGE answer (`question`: the task's query, instruction and passages included)."
+    vals = {"question": question, "answer": answer, "gold": gold}
+    user = re.sub(r"\{(question|answer|gold)\}", lambda m: vals[m[1]], ALRAGE_JUDGE_USER)  # one pass: braces inside the texts stay
+    return [{"role": "system", "content": ALRAGE_JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+def alrage_judge_score(text: str) -> float:
+    "The judge's reply as a score in [0, 1]: its first number over 10, clipped; 0 when it gives none (the leaderboard's rule)."
+    for tok in str(text).split():
+        if tok.replace(".", "", 1).isdigit(): return min(max(float(tok) / 10, 0.0), 1.0)
+    return 0.0
+
+def judge_alrage(cfg: Profile, generations: dict, work: Path) -> dict:
+    "{model: [per-item judge score]} for every model's ALRAGE answers (`{model: [generation record]}`), judged in one resumable engine job."
+    from hala.engine import backend_for, job_dir, run_job
+    reqs = [{"id": f"{m}|{g['doc']}", "messages": alrage_judge_messages(g["question"], g["answer"], g["gold"]), "max_new_tokens": 8}
+            for m, gs in generations.items() for g in gs]
+    if not reqs: return {}
+    got = run_job(reqs, job_dir(work, "alrage_judge", reqs, judge=cfg.models.alrage_judge), backend_for(cfg, cfg.models.alrage_judge, tensor_parallel=cfg.evaluate.judge_tensor_parallel), cfg.engine.shard_size)
+    return {m: [alrage_judge_score(got.get(f"{m}|{g['doc']}", {}).get("text", "")) for g in gs] for m, gs in generations.items()}

@@ -7,31 +7,36 @@ Docs: https://github.com/hala-recipe/hala/report.html.md"""
 # %% ../nbs/09_report.ipynb #12eb0624
 from __future__ import annotations
 
-import json, time
+import json, random, time
+from typing import Optional, Sequence
 from pathlib import Path
 
 import pandas as pd
 from .core import HalaError, Profile, load_profile, project_root, setup_env, save_fig, save_table, save_metrics, finish_stage
+from .evaluate import BENCHMARKS, item_correct, mean_se, paired_p
 
 # %% auto #0
-__all__ = ['PAPER_COLUMNS', 'paper_suite', 'reproduced_suite', 'recipe_claims']
+__all__ = ['PAPER_COLUMNS', 'ARABIC_RECIPE_TASKS', 'paper_suite', 'reproduced_suite', 'recipe_claims', 'shuffled_golds',
+           'item_claims']
 
 # %% ../nbs/09_report.ipynb #da05d853
-PAPER_COLUMNS = {"arabic_leaderboard_alghafa": "AlGhafa", "arabicmmlu": "ArabicMMLU", "aexams": "EXAMS",
-                 "hala_madinahqa": "MadinahQA", "hala_aratrust": "AraTrust", "hala_arbmmlu_ht": "ArbMMLU-HT"}
+PAPER_COLUMNS = BENCHMARKS  # our task name -> the paper's column
 
 def paper_suite() -> pd.DataFrame:
     "The paper's reported suite table (`data/paper/arabic_suite.csv`)."
     return pd.read_csv(project_root()/"data"/"paper"/"arabic_suite.csv")
 
-def reproduced_suite(scores: pd.DataFrame, tasks: list[str], profile: str) -> pd.DataFrame:
-    "This run's suite as the paper lays it out: a row per model, accuracy (%) per benchmark column, and the average."
-    s = scores[scores["task"].isin(tasks)].copy()
-    s["column"] = s["task"].map(lambda t: PAPER_COLUMNS.get(t, t))
-    wide = s.pivot_table(index=["model", "role", "size"], columns="column", values="acc", sort=False).reset_index()
-    cols = [PAPER_COLUMNS.get(t, t) for t in tasks]
+def reproduced_suite(scores: pd.DataFrame, profile: str) -> pd.DataFrame:
+    "This run's suite as the paper lays it out: a row per model that ran the benchmarks, acc_norm (%) per benchmark, Avg and its standard error."
+    s = scores[scores["task"].isin(list(PAPER_COLUMNS)) & (scores["metric"] == "acc_norm")].copy()
+    s["column"] = s["task"].map(PAPER_COLUMNS)
+    wide = s.pivot_table(index=["model", "role", "size"], columns="column", values="score", sort=False).reset_index()
+    se = s.pivot_table(index="model", columns="column", values="stderr", sort=False)
+    cols = [c for c in PAPER_COLUMNS.values() if c in wide.columns]
     wide[cols] = wide[cols] * 100
-    wide["Avg"] = wide[cols].mean(axis=1)
+    wide["Avg"] = wide[cols].mean(axis=1) if len(cols) == len(PAPER_COLUMNS) else float("nan")
+    wide["Avg s.e."] = [100 * (sum(se.loc[m, c] ** 2 for c in cols) ** 0.5) / len(cols) if len(cols) == len(PAPER_COLUMNS) else float("nan")
+                        for m in wide["model"]]
     wide["category"] = wide["size"].map(lambda x: "small" if x.endswith("B") and float(x[:-1]) >= 7 else "nano")
     wide["source"] = f"reproduced (profile {profile})"
     return wide
@@ -41,11 +46,11 @@ def recipe_claims(m: dict,  # metrics by file stem (results/<profile>/metrics/*.
                   sizes: list[str],  # hala.sizes
                   t: float,  # merge.t
                  ) -> list[dict]:
-    "The recipe's relations measured on a run: claim, measured, tolerance, holds (None where the run has no measurement)."
+    "The recipe's relations measured on a run: claim, measured, tolerance, holds (None where the run has no measurement), required."
     claims = []
-    def add(claim, measured=None, tolerance="", holds=None):
+    def add(claim, measured=None, tolerance="", holds=None, required=True):
         claims.append({"claim": claim, "measured": measured if measured is not None else "not measured in this profile",
-                       "tolerance": tolerance, "holds": holds})
+                       "tolerance": tolerance, "holds": holds, "required": required})
     aq = m.get("assets", {}).get("teacher_quality", {})
     tr_name = next((k for k in aq if "trained" in k and "untrained" not in k), None)
     un_name = next((k for k in aq if "untrained" in k), None)
@@ -75,5 +80,40 @@ def recipe_claims(m: dict,  # metrics by file stem (results/<profile>/metrics/*.
         if mid and base_ and ft:
             ok = mid["arabic_loss"] < base_["arabic_loss"] and mid["english_loss"] < ft["english_loss"]
             add(f"merge t={t} ({size}): Arabic better than base, English better than fine-tuned",
-                f"ar {mid['arabic_loss']:.2f} < {base_['arabic_loss']:.2f}; en {mid['english_loss']:.2f} < {ft['english_loss']:.2f}", "strict", ok)
+                f"ar {mid['arabic_loss']:.2f} < {base_['arabic_loss']:.2f}; en {mid['english_loss']:.2f} < {ft['english_loss']:.2f}", "strict, reported", ok,
+                required=False)  # SLERP need not land between
     return claims
+
+# %% ../nbs/09_report.ipynb #r9clm001
+ARABIC_RECIPE_TASKS = ("hala_recipe_ar", "hala_recipe_ar_order", "hala_recipe_mt")
+
+def shuffled_golds(items: dict, seed: int) -> dict:
+    "{(task, doc): a gold index drawn at random}: the control that must break every item-level claim."
+    rng, any_model = random.Random(seed), next(iter(items.values()))
+    return {(t, it["doc"]): rng.randrange(len(it["ll"])) for t in sorted(any_model) for it in any_model[t]}
+
+def item_claims(items: dict,  # per-item records: {model: {task: [item]}} (stage 08's items/evaluate.json)
+                sizes: list[str],
+                required: Sequence[str] = (),  # the recipe tasks on which each Hala model must beat its base (`evaluate.recipe_tasks.required`)
+                alpha: float = 0.05,
+                gold: Optional[dict] = None,  # {(task, doc): gold} in place of the stored golds (`shuffled_golds`)
+               ) -> list[dict]:
+    "A model beats another on the same items (one-sided paired test, p < alpha): each Hala model its base on the Arabic recipe tasks, the translator its base on translation choice; the merge beside base and Hala, reported with its error."
+    out = []
+    def acc(model, task): return [item_correct(it, None if gold is None else gold[(task, it["doc"])]) for it in items.get(model, {}).get(task, [])]
+    def paired(a_name, b_name, task, req):
+        a, b = acc(a_name, task), acc(b_name, task)
+        row = {"claim": f"{a_name} > {b_name} on {task} (paired, one-sided)", "tolerance": f"p < {alpha}" + ("" if req else ", reported"), "required": req}
+        if not a or len(a) != len(b): out.append({**row, "measured": "not measured in this run", "holds": None}); return
+        p = paired_p(a, b)
+        out.append({**row, "measured": f"{100 * sum(a) / len(a):.1f} vs {100 * sum(b) / len(b):.1f} % of {len(a)}; p = {p:.2g}", "holds": p < alpha})
+    paired("translator (ours)", "base", "hala_recipe_mt", True)
+    for size in sizes:
+        for task in ARABIC_RECIPE_TASKS: paired(f"Hala-{size}", f"base-{size}", task, task in required)
+        for task in ("hala_recipe_ar", "hala_recipe_en"):
+            m, b, h = (acc(n, task) for n in (f"Hala-{size}-merged", f"base-{size}", f"Hala-{size}"))
+            if not (m and b and h): continue
+            (mm, ms), (bm, _), (hm, _) = mean_se(m), mean_se(b), mean_se(h)
+            out.append({"claim": f"merge t ({size}) between base and Hala on {task}", "measured": f"merged {100 * mm:.1f} ± {100 * ms:.1f} (base {100 * bm:.1f}, Hala {100 * hm:.1f}) %",
+                        "tolerance": "reported, not required", "holds": min(bm, hm) <= mm <= max(bm, hm), "required": False})
+    return out

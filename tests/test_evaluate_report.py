@@ -10,8 +10,10 @@ from hala.core import load_profile
 
 LM = ROOT/"data"/"lm_eval"
 FIX = LM/"fixtures"
-OURS = {"_hala_madinahqa_template": "madinahqa", "_hala_aratrust_template": "aratrust",
-        "_hala_arbmmlu_ht_template": "arbmmlu_ht", "hala_alrage.yaml": "alrage"}
+OURS = {"_hala_alghafa_template": "alghafa", "_hala_arabic_mmlu_template": "arabic_mmlu", "hala_arabic_exams.yaml": "arabic_exams",
+        "_hala_madinahqa_template": "madinahqa", "_hala_aratrust_template": "aratrust", "_hala_arbmmlu_ht_template": "arbmmlu_ht",
+        "hala_alrage.yaml": "alrage"}
+SUITE = ["hala_alghafa", "hala_arabic_mmlu", "hala_arabic_exams", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"]
 
 def _yaml(p):  # lm-eval's `!function` tag, kept as text
     class L(yaml.SafeLoader): pass
@@ -27,6 +29,7 @@ def fixture_tasks(tmp_path_factory):
         text = (d/name).read_text(encoding="utf-8")
         text = re.sub(r"^dataset_path: .*$", f"dataset_path: json\ndataset_kwargs:\n  data_files:\n    fixture: {FIX/(fx + '.jsonl')}", text, flags=re.M)
         text = re.sub(r"^test_split: .*$", "test_split: fixture", text, flags=re.M)
+        text = re.sub(r"^dataset_name: .*\n", "", text, flags=re.M)
         (d/name).write_text(text, encoding="utf-8")
     for sub in d.glob("*/hala_*.yaml"):  # the fixture files have no named configs
         sub.write_text(re.sub(r"^dataset_name: .*\n", "", sub.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
@@ -38,23 +41,49 @@ def test_our_task_yamls_run_on_fixture_rows_offline(fixture_tasks):
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
     tm = TaskManager(include_path=str(fixture_tasks))
-    tasks = ["hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht", "hala_alrage"]
+    tasks = ["hala_arabic_suite", "hala_alrage"]
     r = simple_evaluate(model="hf", model_args={"pretrained": str(fixture_tasks/"tiny"), "dtype": "float32", "device": "cpu"},
                         tasks=tasks, num_fewshot=0, batch_size=8, task_manager=tm, log_samples=False, bootstrap_iters=0,
                         gen_kwargs={"max_gen_toks": 8})
     res, n = r["results"], r["n-samples"]
-    for g in ("hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"):
-        assert 0 <= res[g]["acc,none"] <= 1, (g, res[g])
-    assert n["hala_madinahqa_general"]["effective"] == 3 and n["hala_aratrust_privacy"]["effective"] == 3
-    assert len([k for k in n if k.startswith("hala_arbmmlu_ht_")]) == 57 and len([k for k in n if k.startswith("hala_aratrust_")]) == 8
+    for g in SUITE:  # each benchmark: the unweighted mean of its subsets
+        subs = [k for k in res if k.startswith(g + "_")] or [g]
+        assert 0 <= res[g]["acc_norm,none"] <= 1 and abs(res[g]["acc_norm,none"] - sum(res[k]["acc_norm,none"] for k in subs) / len(subs)) < 1e-9, g
+    assert "acc_norm,none" not in res.get("hala_arabic_suite", {})  # no aggregate over the 117 leaves: Avg is the mean of the six (stage 08)
+    assert n["hala_madinahqa_arabic_language_general"]["effective"] == 3 and n["hala_aratrust_privacy"]["effective"] == 3
+    counts = {g: len([k for k in n if k.startswith(g + "_")]) for g in ("hala_alghafa", "hala_arabic_mmlu", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht")}
+    assert counts == {"hala_alghafa": 9, "hala_arabic_mmlu": 40, "hala_madinahqa": 2, "hala_aratrust": 8, "hala_arbmmlu_ht": 57}, counts
     assert "chrf,none" in res["hala_alrage"]
+
+def test_the_command_line_samples_give_the_items_of_the_in_process_run(fixture_tasks, tmp_path):
+    """The paper path runs `lm_eval` as a command (vLLM) and reads its samples files, where targets and log-likelihoods
+    are written as text; they must give the per-item records the in-process run gives (checked with the hf model)."""
+    import subprocess, sys
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+    from hala.evaluate import generation_record, item_record, read_cli_output
+    tasks = ["hala_aratrust_ethics", "hala_arabic_exams", "hala_alrage"]
+    margs = {"pretrained": str(fixture_tasks/"tiny"), "dtype": "float32", "device": "cpu"}
+    p = subprocess.run([sys.executable, "-m", "lm_eval", "--model", "hf", "--device", "cpu",
+                        "--model_args", ",".join(f"{k}={v}" for k, v in margs.items() if k != "device"),
+                        "--tasks", ",".join(tasks), "--include_path", str(fixture_tasks), "--num_fewshot", "0", "--batch_size", "8",
+                        "--output_path", str(tmp_path), "--log_samples", "--gen_kwargs", "max_gen_toks=8"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    _, cli = read_cli_output(tmp_path)
+    r = simple_evaluate(model="hf", model_args=margs, tasks=tasks, num_fewshot=0, batch_size=8, task_manager=TaskManager(include_path=str(fixture_tasks)),
+                        log_samples=True, bootstrap_iters=0, gen_kwargs={"max_gen_toks": 8})
+    for t in tasks[:2]:
+        a, b = (sorted(map(item_record, s), key=lambda x: x["doc"]) for s in (cli[t], r["samples"][t]))
+        assert a == b and len(a) == 3 if t != "hala_arabic_exams" else a == b and len(a) == 2, (t, a, b)
+    a, b = (sorted(map(generation_record, s), key=lambda x: x["doc"]) for s in (cli["hala_alrage"], r["samples"]["hala_alrage"]))
+    assert a == b and len(a) == 2 and a[0]["gold"], (a, b)
 
 def test_prompt_functions_follow_the_leaderboard_formats():
     import importlib.util
     spec = importlib.util.spec_from_file_location("hala_oall", LM/"hala_oall.py"); o = importlib.util.module_from_spec(spec); spec.loader.exec_module(o)
     rows = {k: [json.loads(l) for l in (FIX/f"{k}.jsonl").read_text(encoding="utf-8").splitlines()] for k in ("madinahqa", "aratrust", "arbmmlu_ht", "alrage")}
     m = rows["madinahqa"][1]
-    assert o.madinah_choices(m) == ["أ", "ب", "ج"] and o.madinah_target(m) == 1 and o.madinah_text(m).endswith("الإجابة:")
+    assert o.lettered_choices(m) == ["أ", "ب", "ج"] and o.lettered_target(m) == 1 and o.madinah_text(m).endswith("الإجابة:")
     assert o.madinah_choices(rows["madinahqa"][2]) == ["أ", "ب", "ج", "د", "هـ"] and o.madinah_target(rows["madinahqa"][2]) == 2
     assert [o.aratrust_target(r) for r in rows["aratrust"]] == [1, 0, 2]
     t = o.mmlu_ht_text(rows["arbmmlu_ht"][0])
@@ -64,12 +93,48 @@ def test_prompt_functions_follow_the_leaderboard_formats():
 def test_paper_group_lists_the_six_benchmarks_and_lm_eval_knows_them():
     from lm_eval.tasks import TaskManager
     g = _yaml(LM/"hala_arabic_suite.yaml")
-    assert g["task"] == ["arabic_leaderboard_alghafa", "arabicmmlu", "aexams", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"]
-    assert g["aggregate_metric_list"][0]["weight_by_size"] is False  # the paper's Avg: equal weight per benchmark
+    assert g["task"] == SUITE
+    assert "aggregate_metric_list" not in g  # lm-eval would average all leaves; the paper's Avg (equal weight per benchmark) is computed in stage 08
+    for b in SUITE[:2] + SUITE[3:]:
+        assert _yaml(LM/f"{b}.yaml")["aggregate_metric_list"][0] == {"metric": "acc_norm", "aggregation": "mean", "weight_by_size": False}, b
     tm = TaskManager(include_path=str(LM))
-    for name in g["task"] + ["hala_arabic_suite", "hala_alrage"]:
+    for name in g["task"] + ["hala_arabic_suite", "hala_alrage"] + [t for b in g["task"] if "group" in _yaml(LM/f"{b}.yaml") for t in _yaml(LM/f"{b}.yaml")["task"]]:
         assert name in tm.all_tasks, name
     assert load_profile("paper").evaluate.tasks == ["hala_arabic_suite"] and load_profile("paper").evaluate.backend == "vllm"
+
+def test_our_tasks_feed_the_model_the_strings_lighteval_builds(fixture_tasks):
+    """Each benchmark's task, built by lm-eval from our YAML on the fixture rows, sends the model exactly the (context,
+    continuation) pairs that lighteval itself builds for them (generated by lighteval; see fixtures/make_lighteval_strings.py)."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+    exp = json.loads((FIX/"lighteval_strings.json").read_text(encoding="utf-8"))
+    assert exp["lighteval"] == "0.13.0"
+    names = {"alghafa": "hala_alghafa_meta_ar_msa", "arabic_mmlu": "hala_arabic_mmlu_history_middle_school", "arabic_exams": "hala_arabic_exams",
+             "madinahqa": "hala_madinahqa_arabic_language_general", "aratrust": "hala_aratrust_ethics", "arbmmlu_ht": "hala_arbmmlu_ht_anatomy",
+             "alrage": "hala_alrage"}
+    assert set(names) == set(exp["tasks"])
+    td = get_task_dict(list(names.values()), TaskManager(include_path=str(fixture_tasks)))
+    for key, name in names.items():
+        task = td[name]
+        task.build_all_requests(rank=0, world_size=1)
+        by_doc = {}
+        for inst in task.instances: by_doc.setdefault(inst.doc_id, []).append(inst)
+        docs = list(task.test_docs())
+        assert len(by_doc) == len(exp["tasks"][key]) > 0, key
+        for d, e in enumerate(exp["tasks"][key]):
+            insts = sorted(by_doc[d], key=lambda i: i.idx)
+            if key == "alrage":
+                assert insts[0].arguments[0] == e["context"] and task.doc_to_target(docs[d]) == e["choices"][0], key
+                continue
+            assert [tuple(i.arguments) for i in insts] == [(e["context"], c) for c in e["choices"]], (key, d)
+            assert task.doc_to_target(docs[d]) == e["gold"], (key, d)
+
+def test_alrage_judge_prompt_and_reply_rule_are_lightevals():
+    from hala.evaluate import alrage_judge_messages, alrage_judge_score, _oall
+    j = json.loads((FIX/"lighteval_strings.json").read_text(encoding="utf-8"))["alrage_judge"]
+    row = json.loads((FIX/"alrage.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert _oall().alrage_query(row) == j["question"]  # the judge sees lighteval's query: instruction, question and passages
+    assert alrage_judge_messages(j["question"], j["answer"], j["gold"]) == j["messages"]
+    assert {t: alrage_judge_score(t) for t in j["scores"]} == j["scores"]
 
 def test_report_puts_the_papers_rows_beside_the_runs(toy_run):
     res = toy_run[0]
@@ -80,17 +145,34 @@ def test_report_puts_the_papers_rows_beside_the_runs(toy_run):
     assert float(paper["Hala-9B"]["Avg"]) == 69.9 and float(paper["Hala-1.2B"]["Avg"]) == 51.4
     cfg = load_profile("toy")
     mine = [r for r in rows if r["source"].startswith("reproduced")]
-    assert len(mine) == 3 * len(cfg.hala.sizes)
+    assert len(mine) == 3 * len(cfg.evaluate.suite_sizes or cfg.hala.sizes)  # base, Hala, merged of each size that ran the six benchmarks
+    for r in mine:
+        assert all(r[c] not in ("", "nan") for c in ("AlGhafa", "ArabicMMLU", "EXAMS", "MadinahQA", "AraTrust", "ArbMMLU-HT", "Avg", "Avg s.e.")), r
     assert "toy numbers test the pipeline" in (res/"tables"/"report_arabic_suite.md").read_text()
     for f in ("report_scores", "report_avg_vs_size", "report_merge_t", "report_translation"):
         assert (res/"figures"/f"{f}.png").exists(), f
 
 def test_the_relations_the_paper_claims_hold_on_the_toy_run(toy_run):
-    "Every relation is measured; each must hold except where a merge lands between base and fine-tuned, which is reported, not required (SLERP need not land between)."
-    claims = json.loads((toy_run[0]/"metrics"/"report.json").read_text())["claims"]
-    assert len(claims) >= 3 + 2 * len(load_profile("toy").hala.sizes) and None not in claims.values()
-    required = {k: v for k, v in claims.items() if not k.startswith("merge t=")}
-    assert all(required.values()), {k: v for k, v in required.items() if not v}
+    "Every relation is measured; each required one holds (a merge landing between base and fine-tuned is reported, not required: SLERP need not land between)."
+    rep = json.loads((toy_run[0]/"metrics"/"report.json").read_text())
+    claims, required = rep["claims"], rep["claims_required"]
+    sizes = load_profile("toy").hala.sizes
+    assert len(claims) >= 3 + 2 * len(sizes) and None not in claims.values()
+    assert {f"Hala-{s} > base-{s} on hala_recipe_ar_order (paired, one-sided)" for s in sizes} <= set(required)
+    assert "translator (ours) > base on hala_recipe_mt (paired, one-sided)" in required
+    assert all(claims[k] for k in required), {k: claims[k] for k in required if not claims[k]}
+
+def test_item_claims_fail_when_the_gold_labels_are_shuffled(toy_run):
+    "The stored per-item results carry the paired claims; with the gold labels replaced by random ones, they fail."
+    from hala.report import item_claims, shuffled_golds
+    items = json.loads((toy_run[0]/"items"/"evaluate.json").read_text())
+    cfg = load_profile("toy")
+    req = lambda claims: [c["holds"] for c in claims if c["required"]]
+    assert len(req(item_claims(items, cfg.hala.sizes, cfg.evaluate.recipe_tasks.required))) == 1 + len(cfg.hala.sizes)
+    assert all(req(item_claims(items, cfg.hala.sizes, cfg.evaluate.recipe_tasks.required)))
+    for seed in range(3):
+        shuffled = req(item_claims(items, cfg.hala.sizes, cfg.evaluate.recipe_tasks.required, gold=shuffled_golds(items, seed)))
+        assert sum(shuffled) <= 1, (seed, shuffled)  # under the null each holds with probability below 0.05
 
 # ---- what a reader sees in results/toy is what the code produces ------------------------------------------------------
 
