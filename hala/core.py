@@ -17,16 +17,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 # %% auto #0
-__all__ = ['Policy', 'NoRepair', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir', 'available_profiles',
-           'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT', 'CorpusSource',
-           'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate', 'Cluster', 'Hub',
-           'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'Profile',
-           'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu',
-           'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything',
-           'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
-           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
-           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
-           'cached_step', 'run_core']
+__all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir',
+           'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT',
+           'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate',
+           'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld',
+           'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
+           'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env',
+           'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash',
+           'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout',
+           'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done',
+           'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -283,6 +283,26 @@ class ToyWorld(_Strict):
     eval_max_new_tokens: PositiveInt
     benchmark_items: int = Field(ge=0)  # real Arabic questions per subset of each benchmark's stand-in
 
+# %% ../nbs/00_core.ipynb #c0out001
+STAGE_OUTPUTS = {  # what each stage writes for later stages, by name -> its place in the stage's folder ({size}: a fan-out value)
+    "01_assets": {"hub": "hub", "data": "data", "models": "models", "tokenizer": "tokenizer", "released": "released"},
+    "02_teacher_fp8": {"teacher-fp8": "teacher-fp8", "teacher-bf16": "teacher-bf16"},
+    "03_distill": {"supervision": "supervision"},
+    "04_translator": {"translator": "translator"},
+    "05_translate_corpus": {"corpus": "corpus"},
+    "06_sft": {"model": "{size}/model", "train_info": "{size}/train_info.json"},
+    "07_merge": {"merged": "{size}/merged"},
+    "08_evaluate": {"items": "items.json"},
+}
+
+def stage_output(run_dir: Path, stage: str, name: str, **fill) -> Path:
+    "Where `stage`'s declared output `name` lives under `run_dir` (`STAGE_OUTPUTS`); a one-line error for anything undeclared."
+    outs = STAGE_OUTPUTS.get(stage)
+    if outs is None: raise HalaError(f"stage {stage} declares no outputs (stages with outputs: {', '.join(STAGE_OUTPUTS)})")
+    if name not in outs: raise HalaError(f"{stage} declares no output '{name}' (it declares: {', '.join(outs)})")
+    try: return Path(run_dir)/stage/outs[name].format(**fill)
+    except KeyError as e: raise HalaError(f"{stage}/{name} is one per {e.args[0]}: name the {e.args[0]}") from None
+
 # %% ../nbs/00_core.ipynb #cddd7155
 class Profile(_Strict):
     "A validated profile: every setting a stage reads, plus its run and results paths."
@@ -336,10 +356,17 @@ class Profile(_Strict):
         "`results/<profile>/`: the figures, tables, metrics and executed notebooks a reader looks at."
         return self._abs(self.results_root)/self.profile
 
+    def output(self, stage: str, name: str, **fill) -> Path:
+        "An earlier stage's declared output, by stage and name (`STAGE_OUTPUTS`): the only way into another stage's folder."
+        return stage_output(self.run_dir, stage, name, **fill)
+
     def ref(self, ref: Optional[str]) -> Optional[str]:
-        "Resolve a model or dataset reference: `run:STAGE/path` becomes a local path, a hub id stays as it is."
+        "Resolve a model or dataset reference: `run:STAGE/NAME[/inside]` (a declared output) becomes a local path, a hub id stays as it is."
         if ref is None or not ref.startswith("run:"): return ref
-        return str(self.run_dir/ref[len("run:"):])
+        stage, _, rest = ref[len("run:"):].partition("/")
+        name, _, inside = rest.partition("/")
+        p = self.output(stage, name)
+        return str(p/inside if inside else p)
 
     def load_ref(self, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
         "`ref()` for a model or dataset about to be loaded: a run that is not the toy refuses a stand-in of the local hub (`hala.hub`)."

@@ -31,15 +31,15 @@ def suite_models(cfg: Profile) -> list[dict]:
     rows = []
     for size in cfg.hala.sizes:
         rows += [{"name": f"base-{size}", "role": "base", "size": size, "path": cfg.load_ref(cfg.models.bases[size])},
-                 {"name": f"Hala-{size}", "role": "fine-tuned", "size": size, "path": str(cfg.stage_dir("06_sft", mkdir=False)/size/"model")},
-                 {"name": f"Hala-{size}-merged", "role": "merged", "size": size, "path": str(cfg.stage_dir("07_merge", mkdir=False)/size/"merged")}]
+                 {"name": f"Hala-{size}", "role": "fine-tuned", "size": size, "path": str(cfg.output("06_sft", "model", size=size))},
+                 {"name": f"Hala-{size}-merged", "role": "merged", "size": size, "path": str(cfg.output("07_merge", "merged", size=size))}]
     return rows
 
 def translation_systems(cfg: Profile) -> list[dict]:
     "The translation systems and the prompt each was trained with."
-    bf16 = cfg.stage_dir("02_teacher_fp8", mkdir=False)/"teacher-bf16"
+    bf16 = cfg.output("02_teacher_fp8", "teacher-bf16")
     return [{"name": "base", "path": cfg.load_ref(cfg.models.translator_base), "prompt": "translator"},  # names as in stage 04's table
-            {"name": "translator (ours)", "path": str(cfg.stage_dir("04_translator", mkdir=False)/"translator"), "prompt": "translator"},
+            {"name": "translator (ours)", "path": str(cfg.output("04_translator", "translator")), "prompt": "translator"},
             {"name": "teacher BF16", "path": str(bf16) if bf16.exists() else cfg.load_ref(cfg.models.teacher), "prompt": "teacher",
              "tensor_parallel": cfg.fp8.tensor_parallel},
             {"name": "teacher FP8", "path": cfg.load_ref(cfg.models.teacher_fp8), "prompt": "teacher", "tensor_parallel": cfg.fp8.tensor_parallel}]

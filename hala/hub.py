@@ -99,7 +99,7 @@ def publish_dataset(repo_id: str, root: Path, source: str,
 # %% ../nbs/00e_hub.ipynb #d84d92e7
 def mirror_dir(cfg: Profile) -> Path:
     "The local hub's mirror folder: stage 01's `hub` output."
-    return cfg.stage_dir("01_assets", mkdir=False)/"hub"
+    return cfg.output("01_assets", "hub")
 
 def _state_file(cfg: Profile) -> Path: return cfg.run_dir/"hub.json"
 

@@ -30,7 +30,7 @@ __all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'chat_data
 def corpus_split(cfg: Profile) -> tuple:
     "(train, held-out) of stage 05's corpus: a seeded permutation, the first `hala.heldout_records` held out. The training part stays an Arrow dataset (memory-mapped): 4.5M records never become a Python list in every process."
     from datasets import load_from_disk
-    p = cfg.stage_dir("05_translate_corpus", mkdir=False)/"corpus"
+    p = cfg.output("05_translate_corpus", "corpus")
     if not p.exists(): raise HalaError(f"the Arabic corpus is not built ({p}): run stage 05_translate_corpus first")
     ds = load_from_disk(str(p))
     idx = list(range(len(ds))); random.Random(cfg.seed).shuffle(idx)

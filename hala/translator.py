@@ -28,7 +28,7 @@ def translator_records(rows: list[dict], template: str) -> list[dict]:
 def supervision_split(cfg: Profile) -> tuple[list[dict], list[dict]]:
     "(training, evaluation-loss) rows of stage 03's supervision set: a seeded shuffle, the first 5% (at most 200) aside."
     from datasets import load_from_disk
-    p = cfg.stage_dir("03_distill", mkdir=False)/"supervision"
+    p = cfg.output("03_distill", "supervision")
     if not p.exists(): raise HalaError(f"the supervision set is not built ({p}): run stage 03_distill first")
     sup = load_from_disk(str(p)).shuffle(seed=cfg.seed)
     n_eval = min(200, len(sup) // 20)

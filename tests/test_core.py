@@ -122,3 +122,15 @@ def test_setup_env_leaves_the_hub_home_alone(tmp_path):
     assert out == ["-", "True"]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**env, "HF_HOME": "/srv/hf"}, check=True).stdout.split()
     assert out == ["/srv/hf", "True"]
+
+def test_no_stage_builds_a_path_into_another_stages_folder():
+    "Stage outputs are read by their declared names (`cfg.output`, `run:STAGE/NAME`); a literal `stage_dir(\"NN_other\")` in a notebook would bypass them."
+    import json, re
+    offenders = []
+    for nb in sorted((project_root()/"nbs").glob("*.ipynb")):
+        src = "".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
+        for stage in re.findall(r'stage_dir\("(\d\d_[a-z0-9_]+)"', src):
+            if not nb.stem.startswith(stage): offenders.append(f"{nb.name}: stage_dir({stage!r})")
+    assert offenders == [], offenders
+    from hala.core import STAGE_OUTPUTS
+    assert all((project_root()/"nbs"/f"{s}.ipynb").exists() for s in STAGE_OUTPUTS)  # every declaring stage is a notebook
