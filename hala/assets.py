@@ -10,11 +10,13 @@ from __future__ import annotations
 import gettext, glob, io, json, math, os, random, re, sqlite3, time, unicodedata, zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed_everything, save_fig, \
     save_table, save_metrics, finish_stage, write_json_atomic, read_jsonl, write_jsonl
 from .textgen import chat_prompt, generate_greedy, mt_scores, train_tokenizer, translation_messages
+if TYPE_CHECKING: import torch  # annotations only
+
 
 # %% auto #0
 __all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio',
@@ -234,7 +236,7 @@ def build_text(cfg: Profile, force: bool = False) -> dict:
                 "split_sources": {k: dict(Counter(r["source"] for r in v)) for k, v in splits.items()},
                 "parallel_by_source": dict(by_src), "instructions": len(instr), "mcq": len(mcq),
                 "mono_ar_lines": len(ar) + len(splits["train"]), "mono_en_lines": len(en)}
-    return cached_step(cfg.stage_dir(STAGE)/"data", key, build, force)
+    return cached_step(cfg.output("01_assets", "data"), key, build, force)
 
 # %% ../nbs/01_assets.ipynb #67f02771
 def build_tokenizer(cfg: Profile, data_dir: Path, force: bool = False) -> dict:
@@ -251,7 +253,7 @@ def build_tokenizer(cfg: Profile, data_dir: Path, force: bool = False) -> dict:
         sample = ["مصر دولة عربية في شمال أفريقيا", "Egypt is an Arabic country in North Africa"]
         return {"vocab_size": len(tok), "tokens_per_word": {lang: round(len(tok(s)["input_ids"]) / len(s.split()), 2)
                                                             for lang, s in zip(("ar", "en"), sample)}}
-    return cached_step(cfg.stage_dir(STAGE)/"tokenizer", key, build, force)
+    return cached_step(cfg.output("01_assets", "tokenizer"), key, build, force)
 
 # %% ../nbs/01_assets.ipynb #0ac15e53
 def pico_config(spec, tok):
@@ -380,7 +382,7 @@ def build_model(cfg: Profile, role: str, data_dir: Path, tok_dir: Path, force: b
         model.save_pretrained(d); tok.save_pretrained(d)
         return {"arch": spec.arch, "params": n_params(model), "steps": train.steps, "losses": losses,
                 "train_seconds": round(secs, 1), "objective": "translation" if teacher else "language modelling"}
-    return cached_step(cfg.stage_dir(STAGE)/"models"/role, key, build, force)
+    return cached_step(cfg.output("01_assets", "models")/role, key, build, force)
 
 # %% ../nbs/01_assets.ipynb #5f96bac6
 def retrieval_baseline(train: list[dict], test: list[dict]) -> list[str]:

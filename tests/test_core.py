@@ -134,3 +134,10 @@ def test_no_stage_builds_a_path_into_another_stages_folder():
     assert offenders == [], offenders
     from hala.core import STAGE_OUTPUTS
     assert all((project_root()/"nbs"/f"{s}.ipynb").exists() for s in STAGE_OUTPUTS)  # every declaring stage is a notebook
+
+def test_the_package_has_no_undefined_names():
+    "A name a notebook cell defines but its exported module lacks (e.g. `STAGE`) raises NameError only when the package is used: ruff finds them."
+    import subprocess, sys
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F821", "--output-format", "concise", str(project_root()/"hala")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -40,15 +40,19 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
     pairs = read_jsonl(runs/"01_assets"/"data"/"parallel"/"test.jsonl")[:64]  # the held-out pairs, read from the run folder
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], cfg.prompts.teacher_translate), "max_new_tokens": 48}
             for i, p in enumerate(pairs)]
+    from hala.hub import start_hub
+    endpoint = start_hub(cfg)[0]  # the toy run's local hub (serving already)
+    hub_env = {"HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "0", "HF_HUB_CACHE": str(tmp_path/"hub-cache"), "VLLM_CPU_KVCACHE_SPACE": "1"}
     rates = {}
-    for name, path in (("teacher-bf16", runs/"01_assets"/"released"/"bf16"/"teacher"),  # the BF16 teacher the local hub serves
-                       ("teacher-fp8", runs/"02_teacher_fp8"/"teacher-fp8")):
-        v = run_job(reqs, tmp_path/name/"vllm", VLLMBackend(path, VLLM_PY, "bfloat16", 1, 512, 0.2, {"VLLM_CPU_KVCACHE_SPACE": "1"}),
-                    shard_size=16, progress=False)
+    for name, vllm_ref, path in (  # the BF16 teacher by its hub id, through the local hub, as a cluster loads it; transformers reads the same weights
+            ("teacher-bf16", cfg.models.teacher, runs/"01_assets"/"released"/"bf16"/"teacher"),
+            ("teacher-fp8", str(runs/"02_teacher_fp8"/"teacher-fp8"), runs/"02_teacher_fp8"/"teacher-fp8")):
+        v = run_job(reqs, tmp_path/name/"vllm", VLLMBackend(vllm_ref, VLLM_PY, "bfloat16", 1, 512, 0.2, hub_env), shard_size=16, progress=False)
         h = run_job(reqs, tmp_path/name/"hf", TransformersBackend(path, dtype="bfloat16"), shard_size=16, progress=False)
         assert all("error" not in r and r["new_tokens"] > 0 for r in v.values()), [r for r in v.values() if "error" in r][:2]
         rates[name] = sum(v[k]["text"] == h[k]["text"] for k in v) / len(v)
     print("identical greedy outputs, vLLM vs transformers:", rates)
+    assert (tmp_path/"hub-cache"/"models--CohereLabs--command-a-translate-08-2025").is_dir()  # vLLM fetched the teacher from the hub
     # measured: BF16 58/64, FP8 42/64 (vLLM's CPU FP8 kernels round differently from compressed-tensors' simulation)
     assert rates["teacher-bf16"] >= 0.8 and rates["teacher-fp8"] >= 0.5, rates
 
