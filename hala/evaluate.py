@@ -49,15 +49,15 @@ RECIPE_TASKS = {"hala_recipe_ar": "Arabic answer choice (held-out corpus)", "hal
                 "hala_recipe_ar_order": "Arabic answer vs its own words reordered (held-out corpus)",
                 "hala_recipe_mt": "EN->AR translation choice (held-out pairs)"}
 
-def choice_items(prompts: list[str], answers: list[str], n: int, k: int, seed: int) -> list[dict]:
-    "Multiple-choice items for the first `n` prompts: the right answer among `k - 1` distinct answers of other items, drawn uniformly; gold position uniform."
-    rng, out = random.Random(seed), []
+def choice_items(prompts: list[str], answers: list[str], n: int, k: int, seed: int) -> tuple[list[dict], int]:
+    "(items, skipped): for the first `n` prompts, the right answer among `k - 1` distinct answers of other items, drawn uniformly, gold position uniform; an item with fewer distinct other answers is skipped (counted)."
+    rng, out, skipped = random.Random(seed), [], 0
     for i in range(min(n, len(prompts))):
         pool = sorted({a for j, a in enumerate(answers) if j != i and a != answers[i]})
-        if len(pool) < k - 1: raise HalaError(f"{len(pool)} distinct other answers cannot give {k - 1} distractors")
+        if len(pool) < k - 1: skipped += 1; continue
         ch = rng.sample(pool, k - 1); g = rng.randrange(k); ch.insert(g, answers[i])
         out.append({"id": i, "prompt": prompts[i], "choices": ch, "answer": g})
-    return out
+    return out, skipped
 
 def order_items(prompts: list[str], answers: list[str], n: int, k: int, seed: int, min_words: int = 4) -> tuple[list[dict], int]:
     "(items, skipped): the right answer among `k - 1` seeded reorderings of its own words; answers with fewer than `min_words` words or too few distinct orders are skipped (counted)."
@@ -87,13 +87,13 @@ def recipe_items(cfg: Profile) -> dict:
     rt, held = cfg.evaluate.recipe_tasks, corpus_split(cfg)[1]
     ex = [(first_exchange(r["messages"]), first_exchange(r["messages_en"])) for r in held]
     ex = [(a, e) for a, e in ex if a and e]
-    items = {"hala_recipe_ar": choice_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
-             "hala_recipe_en": choice_items([e[0] for _, e in ex], [e[1] for _, e in ex], rt.items, rt.choices, cfg.seed)}
-    items["hala_recipe_ar_order"], skipped = order_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed)
     pairs = mt_eval_pairs(cfg)
-    items["hala_recipe_mt"] = choice_items([cfg.prompts.translator.replace("{text}", p["en"]) for p in pairs], [p["ar"] for p in pairs],
-                                           rt.items, rt.choices, cfg.seed)
-    return {"items": items, "no_exchange": len(held) - len(ex), "order_skipped": skipped}
+    built = {"hala_recipe_ar": choice_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
+             "hala_recipe_en": choice_items([e[0] for _, e in ex], [e[1] for _, e in ex], rt.items, rt.choices, cfg.seed),
+             "hala_recipe_ar_order": order_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
+             "hala_recipe_mt": choice_items([cfg.prompts.translator.replace("{text}", p["en"]) for p in pairs], [p["ar"] for p in pairs],
+                                            rt.items, rt.choices, cfg.seed)}
+    return {"items": {t: v[0] for t, v in built.items()}, "skipped": {t: v[1] for t, v in built.items()}, "no_exchange": len(held) - len(ex)}
 
 def _mc_yaml(name: str, data: Path) -> dict:
     return {"task": name, "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data)}}, "test_split": "test",
@@ -107,6 +107,7 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> dict:
     task_dir = Path(task_dir); task_dir.mkdir(parents=True, exist_ok=True)
     built = recipe_items(cfg)
     for name, items in built["items"].items():
+        if not items: continue  # nothing to ask (e.g. a degenerate corpus): the task is not run, and the counts say so
         write_jsonl(task_dir/f"{name}.jsonl", items)
         (task_dir/f"{name}.yaml").write_text(yaml.safe_dump(_mc_yaml(name, task_dir/f"{name}.jsonl"), allow_unicode=True))
     pairs = mt_eval_pairs(cfg)[:cfg.evaluate.mt_items]
@@ -119,7 +120,7 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> dict:
             "test_split": "test", "output_type": "generate_until", "doc_to_text": f"{{{{prompt_{which}}}}}", "doc_to_target": "{{ar}}",
             "generation_kwargs": {"until": ["<|im_end|>"], "max_gen_toks": cfg.evaluate.mt_max_new_tokens, "do_sample": False},
             "metric_list": [{"metric": "chrf", "aggregation": "chrf", "higher_is_better": True}], "metadata": {"version": 1.0}}, allow_unicode=True))
-    return {"items": {k: len(v) for k, v in built["items"].items()}, "no_exchange": built["no_exchange"], "order_skipped": built["order_skipped"]}
+    return {"items": {k: len(v) for k, v in built["items"].items()}, "skipped": built["skipped"], "no_exchange": built["no_exchange"]}
 
 # %% ../nbs/08_evaluate.ipynb #a72c46d5
 _TM = {}

@@ -29,6 +29,8 @@ def paper_suite() -> pd.DataFrame:
 def reproduced_suite(scores: pd.DataFrame, profile: str) -> pd.DataFrame:
     "This run's suite as the paper lays it out: a row per model that ran the benchmarks, acc_norm (%) per benchmark, Avg and its standard error."
     s = scores[scores["task"].isin(list(PAPER_COLUMNS)) & (scores["metric"] == "acc_norm")].copy()
+    if s.empty:  # no model of this run ran the six benchmarks (`evaluate.suite_sizes`)
+        return pd.DataFrame(columns=["model", "role", "size", *PAPER_COLUMNS.values(), "Avg", "Avg s.e.", "category", "source"])
     s["column"] = s["task"].map(PAPER_COLUMNS)
     wide = s.pivot_table(index=["model", "role", "size"], columns="column", values="score", sort=False).reset_index()
     se = s.pivot_table(index="model", columns="column", values="stderr", sort=False)
