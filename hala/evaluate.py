@@ -1,4 +1,4 @@
-"""Every model of the run on the paper's six Arabic benchmarks and on three tasks the recipe teaches, with standard errors; the translation systems on EN->AR translation.
+"""Every model of the run on the paper's six Arabic benchmarks and on four tasks the recipe teaches, with standard errors; the translation systems on EN->AR translation.
 
 Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 # %% ../nbs/08_evaluate.ipynb #689fc0e7
 from __future__ import annotations
 
-import json, math, os, random, re, shutil, subprocess, sys, tempfile, time
+import functools, json, math, os, random, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -82,7 +82,7 @@ def first_exchange(messages: list[dict]) -> Optional[tuple[str, str]]:
     return None
 
 def recipe_items(cfg: Profile) -> dict:
-    "{task: items} of the three recipe tasks, and the count of held-out records without a user/assistant exchange."
+    "{items: {task: items}, skipped: {task: count}} of the four recipe tasks, and the count of held-out records without a user/assistant exchange."
     from hala.sft import corpus_split
     rt, held = cfg.evaluate.recipe_tasks, corpus_split(cfg)[1]
     ex = [(first_exchange(r["messages"]), first_exchange(r["messages_en"])) for r in held]
@@ -139,8 +139,7 @@ def _flatten(results: dict) -> dict:
         out[task] = {}
         for k, v in m.items():
             if not isinstance(v, (int, float)) or "," not in k: continue
-            name = k.split(",")[0]
-            out[task][name.replace("_stderr", "") + "_stderr" if "_stderr" in name else name] = v
+            out[task][k.split(",")[0]] = v  # lm-eval names a metric's error `<metric>_stderr`
     return out
 
 def _num(x) -> float: return float(x[0] if isinstance(x, (list, tuple)) else x)
@@ -176,6 +175,7 @@ def lm_eval_command(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pa
     if cfg.evaluate.limit: cmd += ["--limit", str(cfg.evaluate.limit)]
     return cmd + (["--apply_chat_template"] if chat else [])
 
+@functools.lru_cache(maxsize=None)
 def _oall():
     "The prompt functions of our leaderboard tasks (`data/lm_eval/hala_oall.py`, which lm-eval loads by path)."
     import importlib.util
@@ -259,11 +259,11 @@ def macro(parts: Sequence[tuple[float, float]]) -> tuple[float, float]:
     "The unweighted mean of (mean, standard error) parts, with the standard error of that mean (parts independent)."
     return sum(m for m, _ in parts) / len(parts), math.sqrt(sum(s * s for _, s in parts)) / len(parts)
 
-def task_score(items: dict, task: str, gold: Optional[dict] = None) -> Optional[tuple[float, float, int]]:
+def task_score(items: dict, task: str) -> Optional[tuple[float, float, int]]:
     "(acc_norm, standard error, items) of a task or benchmark group from per-item records `{subtask: [item]}`; None when absent."
     subs = [s for s in benchmark_subtasks(task) if s in items]
     if not subs: return None
-    parts = [mean_se([item_correct(it, (gold or {}).get((s, it["doc"]))) for it in items[s]]) for s in subs]
+    parts = [mean_se([item_correct(it) for it in items[s]]) for s in subs]
     m, se = macro(parts) if len(parts) > 1 else parts[0]
     return m, se, sum(len(items[s]) for s in subs)
 

@@ -84,7 +84,7 @@ def test_prompt_functions_follow_the_leaderboard_formats():
     rows = {k: [json.loads(l) for l in (FIX/f"{k}.jsonl").read_text(encoding="utf-8").splitlines()] for k in ("madinahqa", "aratrust", "arbmmlu_ht", "alrage")}
     m = rows["madinahqa"][1]
     assert o.lettered_choices(m) == ["أ", "ب", "ج"] and o.lettered_target(m) == 1 and o.madinah_text(m).endswith("الإجابة:")
-    assert o.madinah_choices(rows["madinahqa"][2]) == ["أ", "ب", "ج", "د", "هـ"] and o.madinah_target(rows["madinahqa"][2]) == 2
+    assert o.lettered_choices(rows["madinahqa"][2]) == ["أ", "ب", "ج", "د", "هـ"] and o.lettered_target(rows["madinahqa"][2]) == 2
     assert [o.aratrust_target(r) for r in rows["aratrust"]] == [1, 0, 2]
     t = o.mmlu_ht_text(rows["arbmmlu_ht"][0])
     assert "1. ثلاثة\n2. أربعة\n" in t and o.mmlu_ht_choices(rows["arbmmlu_ht"][0]) == ["1", "2", "3", "4"]

@@ -46,7 +46,6 @@ def lettered_choices(doc): return AR_LETTERS[:len(_options(doc))]
 
 def lettered_target(doc): return [k for k, _ in _options(doc)].index(doc["Answer Key"])
 
-madinah_choices, madinah_target = lettered_choices, lettered_target
 
 # EXAMS (OALL/Arabic_EXAMS): question, A, B, C, D, answer (A..D), subject
 def exams_text(doc):
