@@ -208,7 +208,7 @@ class Merge(_Strict):
     dtype: Literal["float32", "bfloat16", "float16"]
 
 class RecipeTasks(_Strict):
-    "Tasks the recipe itself teaches, built by stage 08 from held-out data with a rule fixed before any result: the same names in every profile."
+    "Tasks the recipe itself teaches, built by stage 08 from held-out data with seeded rules (stage 08 says which was fixed before any result): the same names in every profile."
     items: PositiveInt  # items per task (fewer when fewer held-out records or pairs exist)
     choices: int = Field(ge=2)  # the right answer and choices-1 answers of other items, drawn uniformly without replacement (seeded)
     required: list[str]  # the recipe tasks on which each Hala model must beat its base (paired, p < 0.05) for the report's claims to hold
@@ -217,7 +217,7 @@ class Evaluate(_Strict):
     "Stage 08: lm-eval tasks, backend and limits."
     tasks: list[str] = Field(min_length=1)  # lm-eval task or group names (the paper: hala_arabic_suite)
     optional_tasks: list[str]  # run too, kept out of the average (e.g. hala_alrage)
-    recipe_tasks: RecipeTasks  # hala_recipe_ar, hala_recipe_en, hala_recipe_mt
+    recipe_tasks: RecipeTasks  # hala_recipe_ar, hala_recipe_en, hala_recipe_ar_order, hala_recipe_mt
     suite_sizes: Optional[list[str]]  # the sizes whose models run the six benchmarks (None: every size); every model runs the recipe tasks
     judge_tensor_parallel: PositiveInt  # GPUs the ALRAGE judge is split over (a 72B model)
     backend: Literal["hf", "vllm"]
