@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed_everything, save_fig, \
     save_table, save_metrics, finish_stage, write_json_atomic, read_jsonl, write_jsonl
-from .textgen import chat_prompt, generate_greedy, mt_scores, train_tokenizer, translation_messages
+from .textgen import chat_prompt, generate_greedy, mt_scores, stop_ids, train_tokenizer, translation_messages
 if TYPE_CHECKING: import torch  # annotations only
-
 
 # %% auto #0
 __all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio',
            'mo_pairs', 'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel',
            'arabic_mono', 'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text',
-           'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm',
-           'lm_batches', 'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
-           'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
+           'tokenizer_families', 'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks',
+           'translation_example', 'train_lm', 'lm_batches', 'translation_batches', 'translate_eval', 'build_model',
+           'retrieval_baseline', 'mmlu_stand_ins', 'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
 class Tally:
@@ -239,20 +238,34 @@ def build_text(cfg: Profile, force: bool = False) -> dict:
     return cached_step(cfg.output("01_assets", "data"), key, build, force)
 
 # %% ../nbs/01_assets.ipynb #67f02771
+def tokenizer_families() -> dict:
+    "The paper models' tokenizer families by architecture (`data/paper/tokenizers.yaml`): special tokens, BOS/EOS/pad, stop tokens, chat template, sources."
+    import yaml
+    from hala.core import project_root
+    return yaml.safe_load((project_root()/"data"/"paper"/"tokenizers.yaml").read_text(encoding="utf-8"))
+
 def build_tokenizer(cfg: Profile, data_dir: Path, force: bool = False) -> dict:
-    "Train and save the toy tokenizer on a seeded, balanced sample of Arabic and English lines (cached)."
+    "Train the toy BPE on a seeded, balanced sample of Arabic and English lines; save it once per architecture family of the pico models, as `<arch>/` (cached)."
     spec = cfg.toy_world.tokenizer
+    fams, archs = tokenizer_families(), sorted({p.arch for p in cfg.toy_world.pico.values()})
+    if missing := [a for a in archs if a not in fams]:
+        raise HalaError(f"data/paper/tokenizers.yaml has no family for the pico architecture(s) {missing} (toy_world.pico)")
     ar = (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines()
     en = (data_dir/"mono"/"en.txt").read_text(encoding="utf-8").splitlines()
-    key = {"spec": spec.model_dump(), "seed": cfg.seed, "data": (data_dir/"step.json").read_text(), "v": 1}
+    key = {"spec": spec.model_dump(), "seed": cfg.seed, "data": (data_dir/"step.json").read_text(),
+           "families": {a: fams[a] for a in archs}, "v": 2}
     def build(d: Path):
         rng, half = random.Random(cfg.seed), spec.max_train_texts // 2
         texts = rng.sample(ar, min(half, len(ar))) + rng.sample(en, min(half, len(en)))
-        tok = train_tokenizer(texts, spec.vocab_size)
-        tok.save_pretrained(d)
         sample = ["مصر دولة عربية في شمال أفريقيا", "Egypt is an Arabic country in North Africa"]
-        return {"vocab_size": len(tok), "tokens_per_word": {lang: round(len(tok(s)["input_ids"]) / len(s.split()), 2)
-                                                            for lang, s in zip(("ar", "en"), sample)}}
+        info = {}
+        for a in archs:
+            tok = train_tokenizer(texts, spec.vocab_size, fams[a])
+            tok.save_pretrained(d/a)
+            info[a] = {"vocab_size": len(tok), "bos": tok.bos_token, "eos": tok.eos_token, "stop": fams[a]["stop"],
+                       "tokens_per_word": {lang: round(len(tok(s, add_special_tokens=False)["input_ids"]) / len(s.split()), 2)
+                                           for lang, s in zip(("ar", "en"), sample)}}
+        return {"families": info}
     return cached_step(cfg.output("01_assets", "tokenizer"), key, build, force)
 
 # %% ../nbs/01_assets.ipynb #0ac15e53
@@ -291,7 +304,8 @@ def pack_blocks(tok, texts: list[str], seq_len: int) -> "torch.Tensor":
     "Token blocks of `seq_len` from texts joined with the end-of-text token."
     import torch
     ids = []
-    for t in texts: ids += tok(t, add_special_tokens=False)["input_ids"] + [tok.bos_token_id]
+    sep = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id  # Qwen has no BOS
+    for t in texts: ids += tok(t, add_special_tokens=False)["input_ids"] + [sep]
     n = len(ids) // seq_len
     return torch.tensor(ids[:n * seq_len]).view(n, seq_len)
 
@@ -362,9 +376,9 @@ def build_model(cfg: Profile, role: str, data_dir: Path, tok_dir: Path, force: b
     train = tw.teacher_train if teacher else tw.pretrain
     key = {"spec": spec.model_dump(), "train": train.model_dump(), "seed": cfg.seed, "teacher": teacher,
            "template": cfg.prompts.teacher_translate if teacher else None,
-           "tokenizer": (tok_dir/"step.json").read_text(), "v": 1}
+           "tokenizer": (tok_dir/"step.json").read_text(), "v": 2}
     def build(d: Path):
-        tok = AutoTokenizer.from_pretrained(tok_dir)
+        tok = AutoTokenizer.from_pretrained(tok_dir/spec.arch)
         model = pico_model(spec, tok, cfg.seed)
         if teacher:
             rows = read_jsonl(data_dir/"parallel"/"train.jsonl")
@@ -378,7 +392,7 @@ def build_model(cfg: Profile, role: str, data_dir: Path, tok_dir: Path, force: b
         losses = train_lm(model, batches, train.steps, train.lr, cfg.seed, desc=role) if train.steps else []
         secs = time.time() - t0
         model.generation_config.pad_token_id = tok.pad_token_id
-        model.generation_config.eos_token_id = tok.eos_token_id
+        model.generation_config.eos_token_id = stop_ids(tok, tokenizer_families()[spec.arch])  # Gemma: <eos> and <end_of_turn>
         model.save_pretrained(d); tok.save_pretrained(d)
         return {"arch": spec.arch, "params": n_params(model), "steps": train.steps, "losses": losses,
                 "train_seconds": round(secs, 1), "objective": "translation" if teacher else "language modelling"}
@@ -517,26 +531,30 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key: return json.loads(stamp.read_text())["rows"]
     rows = []
     # models: the pico stand-ins under the ids they stand for
-    note = ("Tokenizer: the toy world's byte-level BPE with ChatML turns and `{% generation %}` markers, not the real model's "
-            "(its special tokens and chat template differ). Weights: a pico model of the same architecture class.")
+    fams = tokenizer_families()
+    def note_for(arch: str) -> str:
+        f = fams[arch]
+        return (f"Tokenizer: the toy world's byte-level BPE vocabulary with the {arch} family's special tokens, BOS/EOS/pad, stop "
+                f"tokens and chat template (data/paper/tokenizers.yaml; read from {f['source']}; unconfirmed: {f['unconfirmed']}). "
+                "Weights: a pico model of the same architecture class.")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     bf16 = data_dir.parent/"released"/"bf16"
     for role, spec in cfg.toy_world.pico.items():  # published in BF16, as the paper's models are
         AutoModelForCausalLM.from_pretrained(models_dir/role, dtype=torch.bfloat16).save_pretrained(bf16/role)
         AutoTokenizer.from_pretrained(models_dir/role).save_pretrained(bf16/role)
-        publish_model(bf16/role, spec.stands_for, root, f"the architecture class of {spec.stands_for} ({spec.arch})", note)
+        publish_model(bf16/role, spec.stands_for, root, f"the architecture class of {spec.stands_for} ({spec.arch})", note_for(spec.arch))
         rows.append({"kind": "model", "id": spec.stands_for, "what": f"pico {spec.arch} ({role}), BF16"})
     publish_model(bf16/"lfm2-1.2B", "hammh0a/Hala-1.2B-EN-AR-Translator", root, "the released translator's card: LFM2-1.2B fine-tuned",
-                  note + " A stand-in for the released translator: the untrained pico LFM2-1.2B (it does not translate).")
+                  note_for("lfm2") + " A stand-in for the released translator: the untrained pico LFM2-1.2B (it does not translate).")
     rows.append({"kind": "model", "id": "hammh0a/Hala-1.2B-EN-AR-Translator", "what": "pico lfm2 (lfm2-1.2B, untrained), BF16"})
     publish_model(bf16/"judge", cfg.models.alrage_judge, root, f"the architecture class of {cfg.models.alrage_judge} (qwen2)",
-                  note + " The pico translation judge again, under the ALRAGE judge's id.")
+                  note_for("qwen2") + " The pico translation judge again, under the ALRAGE judge's id.")
     rows.append({"kind": "model", "id": cfg.models.alrage_judge, "what": "pico qwen2 (judge), BF16"})
     from hala.teacher import quantize_fp8
     quantize_fp8(str(bf16/"teacher"), data_dir.parent/"released"/"teacher-fp8", "FP8_DYNAMIC", ["lm_head"])
     publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
-                  "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note)
+                  "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note_for("cohere2"))
     rows.append({"kind": "model", "id": "hammh0a/command-a-translate-FP8-Dynamic", "what": "the pico teacher, FP8_DYNAMIC (llmcompressor)"})
     # datasets: the corpus sources, with the hand-written records planted
     instr = read_jsonl(data_dir/"instructions_en"/"train.jsonl")

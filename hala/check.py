@@ -14,7 +14,8 @@ from typing import Optional
 from .core import HalaError, Profile, is_hub_id, load_profile, project_root
 
 # %% auto #0
-__all__ = ['GB', 'LICENCES', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed', 'preflight']
+__all__ = ['GB', 'LICENCES', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed',
+           'tokenizer_problems', 'preflight']
 
 # %% ../nbs/00g_check.ipynb #a502ac53
 def param_count(config) -> int:
@@ -96,7 +97,7 @@ def hub_ids(cfg: Profile) -> list[tuple[str, str]]:
     "(repo type, id) of every hub repository the profile names (run-folder and local paths left out)."
     m = cfg.models
     models = [m.teacher, m.teacher_fp8, m.teacher_fp8_reference, m.judge, m.translator_base, m.translator_reference,
-              m.corpus_translator, *m.bases.values()]
+              m.corpus_translator, *m.bases.values(), m.alrage_judge]
     data = [cfg.datasets.supervision_en.id, cfg.datasets.parallel_candidates.id, cfg.datasets.mt_eval.id,
             *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources]]
     return [("model", r) for r in dict.fromkeys(models) if is_hub_id(r)] + [("dataset", r) for r in dict.fromkeys(data) if is_hub_id(r)]
@@ -111,6 +112,33 @@ def disk_needed(cfg: Profile) -> float:
     teacher = sizes.get(cfg.models.teacher, 0)
     trained = sum(sizes.get(cfg.models.bases[s], 0) for s in cfg.hala.sizes) * 2 + sizes.get(cfg.models.translator_base, 0)
     return sum(sizes.values()) + teacher / 2 + trained
+
+# %% ../nbs/00g_check.ipynb #5813a861
+def tokenizer_problems(rid: str, tok, family: dict, stops=None) -> list[str]:
+    "How model `rid`'s tokenizer (and generation config's `stops`) differs from its family in data/paper/tokenizers.yaml: one line each."
+    import copy
+    where, out = "data/paper/tokenizers.yaml", []
+    for k in ("bos", "eos", "pad"):
+        if getattr(tok, f"{k}_token") != family[k]:
+            out.append(f"tokenizer of {rid}: {k} token {getattr(tok, f'{k}_token')!r}, {where} says {family[k]!r}")
+    vocab = tok.get_vocab()
+    if missing := [t for t in family["specials"] if t not in vocab]:
+        out.append(f"tokenizer of {rid}: no special token {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} ({where})")
+    ids = tok("Hello")["input_ids"]
+    if tok.bos_token_id is not None and (ids[:1] == [tok.bos_token_id]) != family["add_bos"]:
+        out.append(f"tokenizer of {rid}: encoding {'adds' if not family['add_bos'] else 'does not add'} BOS, {where} says add_bos: {family['add_bos']}")
+    chat = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi"}, {"role": "user", "content": "Bye"}]
+    mine = copy.copy(tok); mine.chat_template = family["chat_template"]
+    def render(t):
+        try: return t.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        except Exception as e: return f"<error: {str(e).splitlines()[0][:60]}>"
+    if (real := render(tok)) != (fam := render(mine)):
+        out.append(f"tokenizer of {rid}: its chat template renders {real[:80]!r}, {where}'s {fam[:80]!r}")
+    if stops is not None:
+        stops = set(stops if isinstance(stops, list) else [stops])
+        if lack := [t for t in family["stop"] if tok.convert_tokens_to_ids(t) not in stops]:
+            out.append(f"model {rid}: its generation config does not stop at {', '.join(lack)} ({where})")
+    return out
 
 # %% ../nbs/00g_check.ipynb #2010b717
 def preflight(cfg: Profile, hub: bool = True, gpus: Optional[list[float]] = None) -> list[str]:
@@ -155,24 +183,44 @@ def _check_hub(cfg: Profile) -> list[str]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, HfHubHTTPError
     api, known = HfApi(), paper_models()
+    from hala.assets import tokenizer_families
+    families = {rid: f for f in tokenizer_families().values() for rid in f["stands_for"]}
+    from hala.hub import read_revisions, revisions_file
+    try: pins = read_revisions(cfg)
+    except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
+    where = revisions_file(cfg) or "hub.revisions (none named)"
+    if unpinned := [rid for kind, rid in ids if pins[kind + "s"].get(rid) is None]:
+        problems.append(f"revisions: {len(unpinned)} of {len(ids)} hub ids have no pinned commit in {where} (first: {unpinned[0]}); "
+                        f"`hala pin --profile {cfg.profile}` writes them where the hub answers")
     for kind, rid in ids:
+        rev = pins[kind + "s"].get(rid)  # None: main
         try:
-            (api.model_info if kind == "model" else api.dataset_info)(rid)
+            (api.model_info if kind == "model" else api.dataset_info)(rid, revision=rev)
         except GatedRepoError: problems.append(f"{kind} {rid}: gated, and this token has no access (accept its licence on its page)"); continue
         except RepositoryNotFoundError:
             hint = ": run stage 01 (`hala reproduce --stages 01`), which publishes the stand-ins" if cfg.hub.endpoint == "local" else " (or private)"
             problems.append(f"{kind} {rid}: not found on the {'local ' if cfg.hub.endpoint == 'local' else ''}hub{hint}"); continue
-        except HfHubHTTPError as e: problems.append(f"{kind} {rid}: the hub answered {str(e).splitlines()[0][:80]}"); continue
+        except HfHubHTTPError as e:
+            at = f" at the pinned commit {rev[:12]} ({where})" if rev else ""
+            problems.append(f"{kind} {rid}{at}: the hub answered {str(e).splitlines()[0][:80]}"); continue
         except Exception as e:  # no answer at all (network, DNS): one line for the lot
             problems.append(f"hub: {api.endpoint} did not answer ({type(e).__name__}: {str(e).splitlines()[0][:60]}); "
                             f"the {len(ids)} repositories the profile names are unchecked"); break
         if kind == "model" and rid in known and cfg.hub.endpoint != "local":  # a local hub serves pico stand-ins, not the plan's models
             try:
                 from transformers import AutoConfig
-                c = AutoConfig.from_pretrained(rid)
+                c = AutoConfig.from_pretrained(rid, revision=rev)
                 n = param_count(c)
                 if abs(n - known[rid]["params"]) > 0.02 * known[rid]["params"] or c.vocab_size != known[rid]["vocab"]:
                     problems.append(f"model {rid}: {n:,} parameters and a {c.vocab_size:,} vocabulary, the plan assumes "
                                     f"{known[rid]['params']:,} and {known[rid]['vocab']:,} (data/paper/models.csv)")
             except Exception as e: problems.append(f"model {rid}: its config could not be read ({str(e).splitlines()[0][:80]})")
+        if kind == "model" and (fam := families.get(rid)):
+            try:
+                from transformers import AutoTokenizer, GenerationConfig
+                tok = AutoTokenizer.from_pretrained(rid, revision=rev)
+                try: stops = GenerationConfig.from_pretrained(rid, revision=rev).eos_token_id
+                except OSError: stops = None  # no generation config: nothing to compare
+                problems += tokenizer_problems(rid, tok, fam, stops)
+            except Exception as e: problems.append(f"model {rid}: its tokenizer could not be read ({str(e).splitlines()[0][:80]})")
     return problems

@@ -16,7 +16,7 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'hub_command', 'check_command', 'main']
+           'hub_command', 'pin_command', 'check_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -117,9 +117,10 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     from hala.core import mt_eval_pairs
     from hala.engine import bench_generate
     from hala.textgen import translation_messages
-    teacher = cfg.ref(cfg.models.teacher)
-    if not Path(teacher).exists():
+    from hala.hub import revisions_file
+    if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
         raise HalaError(f"bench generate needs the teacher and the held-out set of profile {cfg.profile}: run `hala reproduce --profile {cfg.profile} --stages 01` first")
+    teacher = cfg.load_ref(cfg.models.teacher)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model, tok = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(teacher)
@@ -175,6 +176,14 @@ def hub_command(action: str, profile: str = "toy", overrides: Sequence[str] = ()
     print(f"hala hub: {st['endpoint']} (pid {st['pid']}) serving {st['mirrors']}" if st else "hala hub: not running")
     return st
 
+def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
+    "`hala pin`: write the current commit of every hub id the profile names to its pins file (`hub.revisions`)."
+    from hala.hub import pin_revisions, revisions_file
+    cfg = setup_env(load_profile(profile, list(overrides)))
+    pins = pin_revisions(cfg)
+    print(f"hala pin: {sum(len(v) for v in pins.values())} commits written to {revisions_file(cfg)}")
+    return pins
+
 def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[str]:
     "`hala check`: print each missing prerequisite of a run of the profile (hub, models, GPUs, memory plan, vLLM, disk) on a line."
     from hala.check import LICENCES, preflight
@@ -226,6 +235,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="preflight: what a run of the profile needs and this machine lacks, one line each (exit 2 if any)")
     c.add_argument("--profile", default="toy")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    pn = sub.add_parser("pin", help="write the current commit of every hub id the profile names to its pins file (hub.revisions)")
+    pn.add_argument("--profile", default="paper")
+    pn.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
     h.add_argument("action", choices=["start", "stop", "status"])
     h.add_argument("--profile", default="toy")
@@ -258,6 +270,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
         elif args.cmd == "hub":
             hub_command(args.action, args.profile, args.overrides)
+        elif args.cmd == "pin":
+            pin_command(args.profile, args.overrides)
         elif args.cmd == "check":
             if check_command(args.profile, args.overrides): return 2
         else:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 
 # %% auto #0
 __all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir',
-           'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'Distill', 'SFT',
+           'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'SFT', 'Distill',
            'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate',
            'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld',
            'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
@@ -114,18 +114,8 @@ class FP8(_Strict):
     throughput_requests: PositiveInt
     throughput_new_tokens: PositiveInt
 
-class Distill(_Strict):
-    "Stage 03: teacher translation of instruction data, cheap filters and the LLM judge."
-    max_new_tokens: PositiveInt
-    max_length_ratio: float = Field(gt=1)
-    min_arabic_ratio: float = Field(ge=0, le=1)
-    noise_share: float = Field(ge=0, lt=1)
-    judge_max_new_tokens: PositiveInt
-    judge_train_steps: int = Field(ge=0)
-    judge_prompt: str
-
 class SFT(_Strict):
-    "Supervised fine-tuning settings for trl (the translator; later the Hala models)."
+    "Supervised fine-tuning settings for trl (the judge, the translator, the Hala models)."
     max_steps: int = Field(ge=-1)
     epochs: float = Field(gt=0)
     batch_size: PositiveInt
@@ -137,6 +127,16 @@ class SFT(_Strict):
     gradient_checkpointing: bool
     eval_max_new_tokens: PositiveInt
     launch: Optional[str]  # accelerate config the training runs under (data/accelerate/); the Hala models: per size, `hala.launch`
+
+class Distill(_Strict):
+    "Stage 03: teacher translation of instruction data, cheap filters and the LLM judge."
+    max_new_tokens: PositiveInt
+    max_length_ratio: float = Field(gt=1)
+    min_arabic_ratio: float = Field(ge=0, le=1)
+    noise_share: float = Field(ge=0, lt=1)
+    judge_max_new_tokens: PositiveInt
+    judge_train: SFT  # teaching the judge the task first; max_steps 0: the judge as released
+    judge_prompt: str
 
 class CorpusSource(_Strict):
     "One English instruction set for stage 05: where it is, how many records, and its schema's adapter."
@@ -235,6 +235,7 @@ class Hub(_Strict):
     "Where hub ids are served from: the real Hub, or the run's local mirror of stand-ins (`hala.hub`)."
     endpoint: Optional[str]  # null: the real Hub (or $HF_ENDPOINT); `local`: the local hub over stage 01's stand-ins; or a URL
     python: str  # the local hub's environment's interpreter (olah), used when endpoint is `local`
+    revisions: Optional[str] = None  # the pins file: every hub id's commit, which every load uses (`hala pin` writes it)
 
 class PicoModel(_Strict):
     "A pico stand-in for one of the paper's models."
@@ -369,9 +370,9 @@ class Profile(_Strict):
         return str(p/inside if inside else p)
 
     def load_ref(self, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
-        "`ref()` for a model or dataset about to be loaded: a run that is not the toy refuses a stand-in of the local hub (`hala.hub`)."
-        from hala.hub import check_not_stand_in
-        return check_not_stand_in(self, self.ref(ref), repo_type)
+        "`ref()` for a model or dataset about to be loaded: a stand-in of the local hub is refused outside the toy, and a pinned hub id becomes its snapshot folder at the pinned commit (`hala.hub`)."
+        from hala.hub import check_not_stand_in, pinned_snapshot
+        return pinned_snapshot(self, check_not_stand_in(self, self.ref(ref), repo_type), repo_type)
 
     def dataset_file(self, ref: DatasetRef) -> Path:
         "The JSONL file of a run-folder dataset reference: `<run:STAGE/dir>/<split>.jsonl`."
@@ -548,6 +549,7 @@ TOY_DIFFERENCES = {
     "profile": "the profile's name", "description": "the profile's description", "device": _HW, "threads": _HW,
     "cluster.gpus_per_node": _HW, "cluster.gpu_memory_gb": _HW,
     "hub.endpoint": "hardware: where the hub is (the local hub of stage 01's stand-ins, on loopback)",
+    "hub.revisions": "hardware: where the hub is (the local hub's stand-ins have their own commits, pinned by stage 01)",
     "datasets.supervision_en.limit": _SCALE, "datasets.parallel_candidates.limit": _SCALE,
     "engine.backend": "hardware: transformers on CPU (the vLLM worker is checked by a test)", "engine.batch_size": _SCALE,
     "engine.shard_size": _SCALE, "engine.max_model_len": _SCALE, "engine.gpu_memory_utilization": _HW,
@@ -555,7 +557,8 @@ TOY_DIFFERENCES = {
     "fp8.throughput_batch_sizes": _SCALE, "fp8.throughput_requests": _SCALE, "fp8.throughput_new_tokens": _SCALE,
     "distill.max_new_tokens": _SCALE,
     "distill.noise_share": "toy world: the stand-in of OPUS-100 is clean text, so a share is corrupted to give the filters and the judge noise",
-    "distill.judge_train_steps": "toy world: a pico judge knows no task until it is taught one; the paper's judge is used as released",
+    "distill.judge_train.max_steps": "toy world: a pico judge knows no task until it is taught one; the paper's judge is used as released",
+    "distill.judge_train.lr": _SCALE, "distill.judge_train.max_length": _SCALE, "distill.judge_train.bf16": _HW,
     **{f"translator.{k}": _SCALE for k in ("max_steps", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length", "eval_max_new_tokens")},
     "translator.bf16": _HW, "translator.gradient_checkpointing": _HW, "translator.launch": _HW,
     "corpus.sources.*.limit": _SCALE, **{f"corpus.{k}": _SCALE for k in ("chunk_records", "max_segment_tokens", "max_new_tokens", "max_turn_chars", "max_turns")},

@@ -112,7 +112,7 @@ def read_source(cfg: Profile, src) -> list:
                 except json.JSONDecodeError as e: rows.append(BadRecord(f"line {n} is not JSON ({e.msg})"))
         return rows
     from datasets import load_dataset
-    ds = load_dataset(src.id, src.config, split=src.split)
+    ds = load_dataset(cfg.load_ref(src.id, "datasets"), src.config, split=src.split)  # stand-ins refused outside the toy; pinned commit
     return ds.select(range(min(len(ds), src.limit or len(ds))))  # indexable like a list, rows read on demand
 
 class Sources:

@@ -93,19 +93,19 @@ def judge_messages(en: str, ar: str, template: str) -> list[dict]:
     return [{"role": "user", "content": template.replace("{en}", en).replace("{ar}", ar)}]
 
 def teach_judge(cfg: Profile, out_dir: Path, force: bool = False) -> str:
-    "The judge to use: `models.judge` as is when `judge_train_steps` is 0, else a copy fine-tuned on the validation split (cached)."
+    "The judge to use: `models.judge` as is when `distill.judge_train.max_steps` is 0, else a copy fine-tuned on the validation split with those settings (cached)."
     dc = cfg.distill
-    if dc.judge_train_steps == 0: return cfg.load_ref(cfg.models.judge)
+    if dc.judge_train.max_steps == 0: return cfg.load_ref(cfg.models.judge)
     from hala.train import sft_records, train_sft
     dev = [(r["en"], r["ar"]) for r in load_pairs(cfg, cfg.datasets.parallel_candidates.model_copy(update={"split": "validation"}))]
     def build(d: Path):
         bad, _ = corrupt(dev, 1.0, cfg.seed + 1)
         prompts = [judge_messages(en, ar, dc.judge_prompt) for en, ar in dev + bad]
         answers = ["ACCEPT"] * len(dev) + ["REJECT"] * len(bad)
-        return {k: v for k, v in train_sft(cfg.load_ref(cfg.models.judge), sft_records(prompts, answers), d, cfg.translator,
-                                           cfg.seed, max_steps=dc.judge_train_steps).items() if k != "log_history"}
-    cached_step(out_dir, {"judge": model_fingerprint(cfg.load_ref(cfg.models.judge)), "steps": dc.judge_train_steps, "prompt": dc.judge_prompt,
-                          "hp": cfg.translator.model_dump(), "seed": cfg.seed, "dev": len(dev)}, build, force)
+        return {k: v for k, v in train_sft(cfg.load_ref(cfg.models.judge), sft_records(prompts, answers), d, dc.judge_train,
+                                           cfg.seed).items() if k != "log_history"}
+    cached_step(out_dir, {"judge": model_fingerprint(cfg.load_ref(cfg.models.judge)), "prompt": dc.judge_prompt,
+                          "hp": dc.judge_train.model_dump(), "seed": cfg.seed, "dev": len(dev)}, build, force)
     return str(out_dir)
 
 # %% ../nbs/03_distill.ipynb #7e798014

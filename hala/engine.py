@@ -196,12 +196,13 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
         for r in reqs:
             if check_request(r) is not None: continue
             p = r["prompt"] if "prompt" in r else tok.apply_chat_template(r["messages"], tokenize=False, add_generation_prompt=True)
-            n = len(tok(p, add_special_tokens=False)["input_ids"])
+            ids = tok(p, add_special_tokens=False)["input_ids"]  # the prompt is complete (a chat template wrote its BOS): add nothing
+            n = len(ids)
             d = {k: r.get(k, v) for k, v in DEFAULTS.items()}
             if n + d["max_new_tokens"] > a.max_model_len:
                 gen[r["id"]] = {"id": r["id"], "error": f"prompt of {n} tokens + {d['max_new_tokens']} new exceeds the context of {a.max_model_len}"}
                 continue
-            ok.append(r); prompts.append(p)
+            ok.append(r); prompts.append({"prompt_token_ids": ids})  # token ids: vLLM would otherwise add a second BOS
             params.append(SamplingParams(temperature=d["temperature"], top_p=d["top_p"] if d["temperature"] > 0 else 1.0,
                                          max_tokens=d["max_new_tokens"], ignore_eos=d["ignore_eos"]))
         outs = llm.generate(prompts, params, use_tqdm=False) if prompts else []

@@ -118,7 +118,7 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> dict:
         (task_dir/f"hala_en_ar_{which}.yaml").write_text(yaml.safe_dump({
             "task": f"hala_en_ar_{which}", "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(task_dir/"hala_en_ar.jsonl")}},
             "test_split": "test", "output_type": "generate_until", "doc_to_text": f"{{{{prompt_{which}}}}}", "doc_to_target": "{{ar}}",
-            "generation_kwargs": {"until": ["<|im_end|>"], "max_gen_toks": cfg.evaluate.mt_max_new_tokens, "do_sample": False},
+            "generation_kwargs": {"until": [], "max_gen_toks": cfg.evaluate.mt_max_new_tokens, "do_sample": False},
             "metric_list": [{"metric": "chrf", "aggregation": "chrf", "higher_is_better": True}], "metadata": {"version": 1.0}}, allow_unicode=True))
     return {"items": {k: len(v) for k, v in built["items"].items()}, "skipped": built["skipped"], "no_exchange": built["no_exchange"]}
 

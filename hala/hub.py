@@ -7,15 +7,18 @@ Docs: https://github.com/hala-recipe/hala/hub.html.md"""
 # %% ../nbs/00e_hub.ipynb #3b681155
 from __future__ import annotations
 
-import functools, json, os, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
+import functools, json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 from typing import Optional
+
+import yaml
 
 from .core import HalaError, Profile, is_hub_id, write_json_atomic
 
 # %% auto #0
-__all__ = ['STAND_IN', 'repo_dir', 'commit_repo', 'card', 'card_fields', 'publish_model', 'publish_dataset', 'mirror_dir',
-           'hub_status', 'start_hub', 'stop_hub', 'use_hub', 'check_not_stand_in']
+__all__ = ['STAND_IN', 'MODEL_FILES_SKIPPED', 'repo_dir', 'commit_repo', 'card', 'card_fields', 'publish_model',
+           'publish_dataset', 'mirror_dir', 'hub_status', 'start_hub', 'stop_hub', 'use_hub', 'check_not_stand_in',
+           'revisions_file', 'read_revisions', 'pin_revisions', 'pinned_snapshot']
 
 # %% ../nbs/00e_hub.ipynb #8208fd7b
 STAND_IN = "hala_stand_in"  # the card field that marks a stand-in
@@ -219,3 +222,55 @@ def check_not_stand_in(cfg: Profile, ref: str, repo_type: str = "models") -> str
         raise HalaError(f"{ref} is a local stand-in of the toy world, not the real repository; profile '{cfg.profile}' refuses it "
                         f"(is HF_ENDPOINT={os.environ.get('HF_ENDPOINT')} the local hub?)")
     return ref
+
+# %% ../nbs/00e_hub.ipynb #f2c610ca
+MODEL_FILES_SKIPPED = ["*.gguf", "*.pth", "*.onnx", "*.h5", "*.msgpack", "*.ot", "original/*"]  # other formats a model repo may carry
+
+def revisions_file(cfg: Profile) -> Optional[Path]:
+    "The profile's pins file (`hub.revisions`: a project path or a `run:` output), or None when the profile names none."
+    r = cfg.hub.revisions
+    if not r: return None
+    return Path(cfg.ref(r)) if r.startswith("run:") else cfg.path(r)
+
+def read_revisions(cfg: Profile) -> dict:
+    "`{'models': {id: commit or None}, 'datasets': {...}}` from the pins file (empty when there is none yet)."
+    f, out = revisions_file(cfg), {"models": {}, "datasets": {}}
+    if f is None or not f.exists(): return out
+    y = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    for kind in out:
+        for rid, sha in (y.get(kind) or {}).items():
+            if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", str(sha)):
+                raise HalaError(f"{f}: the revision of {kind[:-1]} {rid} is {sha!r}, not a 40-digit commit id")
+            out[kind][rid] = sha
+    return out
+
+def pin_revisions(cfg: Profile) -> dict:
+    "Ask the profile's hub for the current commit of every hub id the profile names, write them to its pins file; returns the pins."
+    from huggingface_hub import HfApi
+    from hala.check import hub_ids
+    f = revisions_file(cfg)
+    if f is None: raise HalaError(f"profile '{cfg.profile}' names no pins file (hub.revisions)")
+    api, pins = HfApi(), {"models": {}, "datasets": {}}
+    for kind, rid in hub_ids(cfg):
+        try: pins[kind + "s"][rid] = (api.model_info if kind == "model" else api.dataset_info)(rid).sha
+        except Exception as e:
+            raise HalaError(f"{kind} {rid}: the hub at {api.endpoint} did not give its commit ({type(e).__name__}: "
+                            f"{str(e).splitlines()[0][:80]}); nothing written") from None
+    head = (f"# Hub commits every load of the '{cfg.profile}' profile is pinned to (hub.revisions), written by `hala pin` "
+            f"from {api.endpoint}.\n")
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_suffix(".tmp"); tmp.write_text(head + yaml.safe_dump(pins, sort_keys=True), encoding="utf-8"); os.replace(tmp, f)
+    return pins
+
+def pinned_snapshot(cfg: Profile, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
+    "A hub id with a pin: its snapshot folder at that commit (downloaded into the hub cache if needed); anything else as it is."
+    if ref is None or not is_hub_id(ref): return ref
+    sha = read_revisions(cfg)[repo_type].get(ref)
+    if sha is None: return ref  # not pinned: loaded at main (`hala check` says so)
+    from huggingface_hub import snapshot_download
+    try:
+        return snapshot_download(ref, revision=sha, repo_type=repo_type[:-1],
+                                 ignore_patterns=MODEL_FILES_SKIPPED if repo_type == "models" else None)
+    except Exception as e:
+        raise HalaError(f"{repo_type[:-1]} {ref} at the pinned revision {sha[:12]} could not be downloaded ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:80]}); `hala pin` rewrites {revisions_file(cfg)}") from None

@@ -47,7 +47,7 @@ def merge_config(cfg: Profile, base: str, tuned: str, t: float) -> dict:
     return y
 
 def slerp_merge(cfg: Profile, base: str, tuned: str, t: float, out_dir: Path, force: bool = False) -> Path:
-    "Merge with mergekit into `out_dir` (cached by configuration); tokenizer and chat template copied from the base."
+    "Merge with mergekit into `out_dir` (cached by configuration); tokenizer, chat template and generation config (stop tokens) copied from the base."
     from mergekit.config import MergeConfiguration
     from mergekit.merge import run_merge
     from mergekit.options import MergeOptions
@@ -55,5 +55,7 @@ def slerp_merge(cfg: Profile, base: str, tuned: str, t: float, out_dir: Path, fo
     y = merge_config(cfg, base, tuned, t)
     def build(d: Path):
         run_merge(MergeConfiguration.model_validate(y), str(d), MergeOptions(copy_tokenizer=True, lazy_unpickle=False, quiet=True))
-    cached_step(out_dir, {"config": y, "base": model_fingerprint(base), "tuned": model_fingerprint(tuned)}, build, force)
+        from transformers import GenerationConfig  # mergekit derives one from config.json, which names one EOS only
+        GenerationConfig.from_pretrained(base).save_pretrained(d)  # the base's stop tokens (Gemma: <eos> and <end_of_turn>)
+    cached_step(out_dir, {"config": y, "base": model_fingerprint(base), "tuned": model_fingerprint(tuned), "v": 2}, build, force)
     return Path(out_dir)

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from .core import HalaError, Profile, load_profile, project_root, setup_env, seed_everything, save_fig, save_table, \
     save_metrics, finish_stage, write_json_atomic
 from .engine import torch_device
-from .train import accelerate_launch
+from .train import accelerate_launch, set_generation_tokens
 
 SFT_STAGE = "06_sft"
 
@@ -122,7 +122,7 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             "padding_share": c.padding / max(1, c.positions), "tokens_per_s": real / max(secs, 1e-9),
             "resumed_from": ckpts[-1].name if ckpts else None, "train_records": len(train), "log_history": tr.state.log_history}
     if save:
-        tr.model.generation_config.pad_token_id, tr.model.generation_config.eos_token_id = tok.pad_token_id, tok.eos_token_id
+        set_generation_tokens(tr.model, tok)  # the base's stop tokens stay
         tr.save_model(str(Path(out_dir)/"model"))
         if tr.accelerator.is_main_process:
             tok.save_pretrained(str(Path(out_dir)/"model"))

@@ -8,11 +8,11 @@ Docs: https://github.com/hala-recipe/hala/textgen.html.md"""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 # %% auto #0
-__all__ = ['CHAT_TEMPLATE', 'SPECIAL_TOKENS', 'translation_messages', 'chat_prompt', 'train_tokenizer', 'generate_batch',
-           'generate_greedy', 'tiny_lm', 'mt_scores']
+__all__ = ['CHAT_TEMPLATE', 'SPECIAL_TOKENS', 'CHATML', 'translation_messages', 'chat_prompt', 'train_tokenizer', 'stop_ids',
+           'generate_batch', 'generate_greedy', 'tiny_lm', 'mt_scores']
 
 # %% ../nbs/00b_textgen.ipynb #78cc18c2
 def translation_messages(text: str, template: str) -> list[dict]:
@@ -32,20 +32,32 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
 SPECIAL_TOKENS = ["<|pad|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+CHATML = {"specials": SPECIAL_TOKENS, "bos": "<|endoftext|>", "eos": "<|im_end|>", "pad": "<|pad|>", "unk": None,
+          "add_bos": False, "stop": ["<|im_end|>"], "chat_template": CHAT_TEMPLATE}  # the lessons' tokenizer
 
-def train_tokenizer(texts: list[str], vocab_size: int):
-    "A byte-level BPE tokenizer trained on `texts`, wrapped with pad/eos tokens and the chat template."
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def train_tokenizer(texts: list[str], vocab_size: int,
+                    family: Optional[dict] = None,  # special tokens, bos/eos/pad/unk, add_bos, chat_template (`CHATML` if None)
+                   ):
+    "A byte-level BPE tokenizer trained on `texts`; the family's special tokens take the first ids, in their order."
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
+    f = family or CHATML
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(f["specials"]), show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<|pad|>", eos_token="<|im_end|>",
-                                   bos_token="<|endoftext|>", unk_token=None, chat_template=CHAT_TEMPLATE,
-                                   model_max_length=512)
+    if f["add_bos"]:  # encoding puts BOS first, as the real tokenizer's post-processor does
+        b = f["bos"]
+        tok.post_processor = processors.TemplateProcessing(single=f"{b} $A", pair=f"{b} $A $B", special_tokens=[(b, tok.token_to_id(b))])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=f["pad"], eos_token=f["eos"], bos_token=f["bos"],
+                                   unk_token=f["unk"], chat_template=f["chat_template"], model_max_length=512)
+
+def stop_ids(tok, family: Optional[dict] = None) -> list[int]:
+    "Token ids that end a generation: the family's `stop` tokens (`CHATML` if None), EOS first."
+    f = family or CHATML
+    return list(dict.fromkeys([tok.convert_tokens_to_ids(t) for t in [f["eos"], *f["stop"]]]))
 
 # %% ../nbs/00b_textgen.ipynb #accf970f
 def generate_batch(model, tok,
@@ -66,7 +78,8 @@ def generate_batch(model, tok,
     enc = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: len(enc[i]))
     out: list[dict] = [{}] * len(prompts)
-    eos = tok.eos_token_id
+    eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else tok.eos_token_id
+    stops = set(eos if isinstance(eos, list) else [eos])  # every token that ends a turn (Gemma: <eos> and <end_of_turn>)
     sample = dict(do_sample=True, temperature=temperature, top_p=top_p) if temperature > 0 else dict(do_sample=False)
     if ignore_eos: sample["min_new_tokens"] = max_new_tokens
     bar = tqdm(total=len(prompts), desc="generate", unit="req", disable=not progress)
@@ -80,8 +93,9 @@ def generate_batch(model, tok,
                 gen = model.generate(**batch.to(model.device), max_new_tokens=max_new_tokens, eos_token_id=eos,
                                      pad_token_id=tok.pad_token_id, **sample)
             for i, row in zip(idx, gen[:, batch["input_ids"].shape[1]:].tolist()):
-                stop = eos in row and not ignore_eos
-                n = row.index(eos) + 1 if stop else len(row)
+                end = next((j for j, t in enumerate(row) if t in stops), None)
+                stop = end is not None and not ignore_eos
+                n = end + 1 if stop else len(row)
                 out[i] = {"text": tok.decode(row[:n], skip_special_tokens=True).strip(), "prompt_tokens": len(enc[i]),
                           "new_tokens": n, "finish": "stop" if stop else "length"}
             bar.update(len(idx))

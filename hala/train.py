@@ -14,13 +14,20 @@ from typing import Optional, Sequence
 from .core import HalaError
 
 # %% auto #0
-__all__ = ['sft_records', 'train_sft', 'check_launch_config', 'accelerate_launch']
+__all__ = ['sft_records', 'set_generation_tokens', 'train_sft', 'check_launch_config', 'accelerate_launch']
 
 # %% ../nbs/00d_train.ipynb #cee20643
 def sft_records(prompts: Sequence[list], completions: Sequence[str]) -> list[dict]:
     "trl conversational prompt-completion records from chat prompts and assistant answers."
     if len(prompts) != len(completions): raise HalaError(f"{len(prompts)} prompts for {len(completions)} completions")
     return [{"prompt": p, "completion": [{"role": "assistant", "content": c}]} for p, c in zip(prompts, completions)]
+
+def set_generation_tokens(model, tok):
+    "Before saving a fine-tuned model: its generation config pads with the tokenizer's pad and stops at its EOS and every stop token of the base (Gemma: <eos> and <end_of_turn>)."
+    g = model.generation_config
+    base = g.eos_token_id if isinstance(g.eos_token_id, list) else [g.eos_token_id]
+    stops = [t for t in dict.fromkeys([tok.eos_token_id, *base]) if t is not None]
+    g.pad_token_id, g.eos_token_id = tok.pad_token_id, (stops[0] if len(stops) == 1 else stops)
 
 def train_sft(base,  # model path or hub id (or a loaded model)
               records: list[dict],  # from `sft_records`
@@ -52,8 +59,7 @@ def train_sft(base,  # model path or hub id (or a loaded model)
     t0 = time.time()
     tr.train()
     secs = time.time() - t0
-    tr.model.generation_config.pad_token_id = tok.pad_token_id
-    tr.model.generation_config.eos_token_id = tok.eos_token_id
+    set_generation_tokens(tr.model, tok)
     tr.save_model(str(out_dir))  # every process takes part (a sharded model is gathered); the main one writes
     info = {"log_history": tr.state.log_history, "train_seconds": round(secs, 1), "steps": tr.state.global_step,
             "processes": tr.accelerator.num_processes}

@@ -32,6 +32,14 @@ def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here(toy_run, 
     lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l]
     assert paper.returncode == 2, paper.stdout + paper.stderr
     assert "hala check: GPUs: 0 visible, the plan needs 8 (cluster.gpus_per_node)" in lines
+    assert any(l.startswith("hala check: revisions: 19 of 19 hub ids have no pinned commit in") for l in lines), lines
     assert any(l.startswith("hala check: hub") for l in lines)  # no token here, and no hub to reach
     assert lines[-1] == f"hala check: profile paper: {len(lines) - 1} prerequisite(s) missing"
     assert "cc-by-nc-4.0" in paper.stdout
+
+def test_pin_without_a_hub_is_one_line_and_writes_nothing(tmp_path):
+    pins = tmp_path/"pins.yaml"
+    p = hala("pin", "--profile", "paper", "--set", f"hub.revisions={pins}", timeout=120)
+    assert p.returncode == 2 and not pins.exists(), p.stdout + p.stderr
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("hala: error: model CohereLabs/command-a-translate-08-2025: the hub at") and "nothing written" in err[0], err

@@ -39,7 +39,7 @@ def test_paper_profile_ids_and_prompts_for_stages_2_and_3():
     p = load_profile("paper")
     assert (p.datasets.supervision_en.id, p.datasets.supervision_en.split, p.datasets.supervision_en.limit) == ("Open-Orca/OpenOrca", "train", 405000)
     assert (p.datasets.parallel_candidates.id, p.datasets.parallel_candidates.config) == ("Helsinki-NLP/opus-100", "ar-en")
-    assert p.models.judge == "Qwen/Qwen2.5-3B-Instruct" and p.distill.judge_train_steps == 0
+    assert p.models.judge == "Qwen/Qwen2.5-3B-Instruct" and p.distill.judge_train.max_steps == 0
     assert "{en}" in p.distill.judge_prompt and "{ar}" in p.distill.judge_prompt and "ACCEPT" in p.distill.judge_prompt
     assert p.models.translator_base == "LiquidAI/LFM2-1.2B" and p.models.translator_reference == "hammh0a/Hala-1.2B-EN-AR-Translator"
     assert p.prompts.translator == "Translate everything that follows into Arabic:\n\n{text}"

@@ -188,3 +188,35 @@ def test_processes_starting_together_share_one_local_hub(tmp_path):
         assert all(p.returncode == 0 for p in ps), [o[1][-500:] for o in outs]
         assert len({o[0].strip() for o in outs}) == 1 and hub_status(cfg)["endpoint"] == outs[0][0].strip()
     finally: stop_hub(cfg)
+
+def test_a_pinned_hub_id_loads_its_pinned_commit_and_a_missing_commit_is_one_line(hub):
+    "`load_ref` downloads a pinned id at its commit (the snapshot folder every environment then loads); a commit the hub lacks stops with one line."
+    cfg, endpoint, base = hub
+    code = f"""
+import json, yaml
+from hala.core import HalaError, load_profile, setup_env
+from hala.hub import revisions_file
+cfg = setup_env(load_profile("toy", ["run_root={base}"]))
+from huggingface_hub import HfApi
+from datasets import load_dataset
+api = HfApi()
+pins = {{"models": {{"LiquidAI/LFM2-1.2B": api.model_info("LiquidAI/LFM2-1.2B").sha}},
+        "datasets": {{"Helsinki-NLP/opus-100": api.dataset_info("Helsinki-NLP/opus-100").sha}}}}
+f = revisions_file(cfg); f.parent.mkdir(parents=True, exist_ok=True); f.write_text(yaml.safe_dump(pins))
+m, d = cfg.load_ref("LiquidAI/LFM2-1.2B"), cfg.load_ref("Helsinki-NLP/opus-100", "datasets")
+rows = len(load_dataset(d, "ar-en", split="train"))
+f.write_text(yaml.safe_dump({{"models": {{"LiquidAI/LFM2-1.2B": "0" * 40}}}}))
+try: cfg.load_ref("LiquidAI/LFM2-1.2B"); err = None
+except HalaError as e: err = str(e)
+f.unlink()
+print(json.dumps({{"pins": pins, "model": m, "data": d, "rows": rows, "err": err, "unpinned": cfg.load_ref("LiquidAI/LFM2-1.2B")}}))
+"""
+    env = {**os.environ, "HF_HUB_CACHE": str(base/"pcache"), "HF_DATASETS_CACHE": str(base/"pdcache")}
+    env.pop("HF_ENDPOINT", None)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["model"].endswith("snapshots/" + out["pins"]["models"]["LiquidAI/LFM2-1.2B"]), out["model"]
+    assert out["data"].endswith("snapshots/" + out["pins"]["datasets"]["Helsinki-NLP/opus-100"]) and out["rows"] == 3, out
+    assert out["err"].startswith("model LiquidAI/LFM2-1.2B at the pinned revision 000000000000 could not be downloaded") and "\n" not in out["err"]
+    assert out["unpinned"] == "LiquidAI/LFM2-1.2B"  # no pins file: the id, loaded at main

@@ -50,7 +50,7 @@ def test_a_failing_stage_names_itself_and_its_cell(roots):
 SMALL = ["toy_world.teacher_train.steps=40", "toy_world.pretrain.steps=10", "toy_world.instructions.max_records=200",
          "toy_world.tokenizer.max_train_texts=4000", "toy_world.eval_max_new_tokens=16", "fp8.parity_pairs=60",
          "fp8.parity_max_new_tokens=16", "fp8.throughput_requests=16", "fp8.throughput_batch_sizes=[4]", "fp8.bootstrap_samples=200",
-         "datasets.supervision_en.limit=40", "datasets.parallel_candidates.limit=200", "distill.judge_train_steps=10",
+         "datasets.supervision_en.limit=40", "datasets.parallel_candidates.limit=200", "distill.judge_train.max_steps=10",
          "translator.max_steps=10", "translator.eval_max_new_tokens=8",
          "corpus.max_new_tokens=16", "hala.sizes=[350M]", "hala.train.max_steps=4", "hala.packing_bench_steps=2",
          "merge.sweep=[0.0, 1.0]"]

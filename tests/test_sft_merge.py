@@ -136,3 +136,25 @@ def test_the_9b_template_marks_assistant_turns_and_folds_the_system_turn_into_th
     masked = tok.decode([t for t, m in zip(enc["input_ids"], enc["assistant_masks"]) if m])
     assert masked == "Hello<end_of_turn>Ciao<end_of_turn>"
     assert tok.apply_chat_template(msgs[1:2], tokenize=False, add_generation_prompt=True).endswith("<start_of_turn>model\n")
+
+def test_every_model_keeps_its_family_s_turn_tokens_bos_and_stop_tokens(toy_run):
+    "The stand-ins carry the real families' tokenizers (data/paper/tokenizers.yaml); SFT and merging keep them, and their stop tokens."
+    from transformers import AutoTokenizer, GenerationConfig
+    from hala.assets import tokenizer_families
+    from hala.textgen import chat_prompt
+    _, runs, _, _ = toy_run
+    cfg, fams = load_profile("toy"), tokenizer_families()
+    chat = [{"role": "user", "content": "Translate: Egypt"}]
+    for size in cfg.hala.sizes:
+        role = next(r for r, spec in cfg.toy_world.pico.items() if spec.stands_for == cfg.models.bases[size])
+        fam = fams[cfg.toy_world.pico[role].arch]
+        for d in (runs/"01_assets"/"released"/"bf16"/role, runs/"06_sft"/size/"model", runs/"07_merge"/size/"merged"):
+            tok = AutoTokenizer.from_pretrained(d)
+            assert (tok.bos_token, tok.eos_token, tok.pad_token) == (fam["bos"], fam["eos"], fam["pad"]), d
+            ids = tok(chat_prompt(tok, chat), add_special_tokens=False)["input_ids"]
+            toks = tok.convert_ids_to_tokens(ids)
+            assert sum(t in fam["specials"] for t in toks) >= 3, (d, toks)  # turn markers are single special tokens, not text
+            if fam["bos"]: assert toks[0] == fam["bos"] and toks.count(fam["bos"]) == 1, (d, toks[:3])
+            stops = GenerationConfig.from_pretrained(d).eos_token_id
+            stops = stops if isinstance(stops, list) else [stops]
+            assert set(tok.convert_tokens_to_ids(fam["stop"])) <= set(stops), (d, stops)  # Gemma: <end_of_turn> too
