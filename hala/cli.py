@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/cli.html.md"""
 # %% ../nbs/00a_cli.ipynb #6352fb45
 from __future__ import annotations
 
-import argparse, json, os, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -16,7 +16,7 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'hub_command', 'pin_command', 'check_command', 'main']
+           'hub_command', 'docs_command', 'pin_command', 'check_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -176,6 +176,13 @@ def hub_command(action: str, profile: str = "toy", overrides: Sequence[str] = ()
     print(f"hala hub: {st['endpoint']} (pid {st['pid']}) serving {st['mirrors']}" if st else "hala hub: not running")
     return st
 
+def docs_command(profile: str = "toy", overrides: Sequence[str] = ()) -> Path:
+    "`hala docs`: build the site of a profile's run (its executed stage notebooks as pages, and an index) offline."
+    from hala.site import build_site
+    out = build_site(load_profile(profile, list(overrides)))
+    print(f"hala docs: {len(list(out.glob('*.html')))} pages in {out} (open {out/'index.html'})")
+    return out
+
 def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
     "`hala pin`: write the current commit of every hub id the profile names to its pins file (`hub.revisions`)."
     from hala.hub import pin_revisions, revisions_file
@@ -235,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="preflight: what a run of the profile needs and this machine lacks, one line each (exit 2 if any)")
     c.add_argument("--profile", default="toy")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    d = sub.add_parser("docs", help="build the site of a profile's run offline: every executed stage notebook as a page, and an index")
+    d.add_argument("--profile", default="toy")
+    d.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     pn = sub.add_parser("pin", help="write the current commit of every hub id the profile names to its pins file (hub.revisions)")
     pn.add_argument("--profile", default="paper")
     pn.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -270,6 +280,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
         elif args.cmd == "hub":
             hub_command(args.action, args.profile, args.overrides)
+        elif args.cmd == "docs":
+            docs_command(args.profile, args.overrides)
         elif args.cmd == "pin":
             pin_command(args.profile, args.overrides)
         elif args.cmd == "check":

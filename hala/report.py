@@ -7,12 +7,11 @@ Docs: https://github.com/hala-recipe/hala/report.html.md"""
 # %% ../nbs/09_report.ipynb #12eb0624
 from __future__ import annotations
 
-import json, random, time
+import random
 from typing import Optional, Sequence
-from pathlib import Path
 
 import pandas as pd
-from .core import HalaError, Profile, load_profile, project_root, setup_env, save_fig, save_table, save_metrics, finish_stage
+from .core import project_root
 from .evaluate import BENCHMARKS, item_correct, mean_se, paired_p
 
 # %% auto #0
