@@ -7,23 +7,22 @@ Docs: https://github.com/hala-recipe/hala/assets.html.md"""
 # %% ../nbs/01_assets.ipynb #dae02424
 from __future__ import annotations
 
-import gettext, glob, io, json, math, os, random, re, sqlite3, time, unicodedata, zipfile
+import gettext, glob, json, math, os, random, re, sqlite3, time, unicodedata, zipfile
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Optional
 
-from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed_everything, save_fig, \
-    save_table, save_metrics, finish_stage, write_json_atomic, read_jsonl, write_jsonl
-from .textgen import chat_prompt, generate_greedy, mt_scores, stop_ids, train_tokenizer, translation_messages
+from .core import HalaError, Profile, cached_step, write_json_atomic, read_jsonl, write_jsonl
+from .textgen import arabic_ratio, chat_prompt, generate_greedy, mt_scores, stop_ids, train_tokenizer, translation_messages
 if TYPE_CHECKING: import torch  # annotations only
 
 # %% auto #0
-__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'arabic_ratio',
-           'mo_pairs', 'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel',
-           'arabic_mono', 'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text',
-           'tokenizer_families', 'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks',
-           'translation_example', 'train_lm', 'lm_batches', 'translation_batches', 'translate_eval', 'build_model',
-           'retrieval_baseline', 'mmlu_stand_ins', 'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
+__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'mo_pairs',
+           'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
+           'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'tokenizer_families',
+           'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm',
+           'lm_batches', 'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
+           'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
 class Tally:
@@ -40,7 +39,6 @@ class Tally:
 
 # %% ../nbs/01_assets.ipynb #fd8b6b0e
 _AR_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 def normalize_ar(s: str) -> str:
     "NFC, no diacritics or tatweel, alef wasla as alef, collapsed whitespace."
@@ -51,10 +49,7 @@ def normalize_en(s: str) -> str:
     "Collapsed whitespace."
     return re.sub(r"\s+", " ", s).strip()
 
-def arabic_ratio(s: str) -> float:
-    "Share of letters that are in the Arabic script."
-    letters = [c for c in s if c.isalpha()]
-    return sum(bool(_ARABIC.match(c)) for c in letters) / len(letters) if letters else 0.0
+
 
 # %% ../nbs/01_assets.ipynb #a8ef6a8d
 def mo_pairs(path: Path) -> list[tuple[str, str]]:

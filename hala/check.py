@@ -11,7 +11,7 @@ import csv, os, shutil
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, is_hub_id, load_profile, project_root
+from .core import HalaError, Profile, is_hub_id, project_root
 
 # %% auto #0
 __all__ = ['GB', 'LICENCES', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed',

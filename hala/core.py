@@ -7,8 +7,7 @@ Docs: https://github.com/hala-recipe/hala/core.html.md"""
 # %% ../nbs/00_core.ipynb #102052e1
 from __future__ import annotations
 
-import hashlib, json, os, random, re, sys, time, shutil, tempfile
-from contextlib import contextmanager
+import hashlib, json, math, os, random, re, sys, time, shutil, tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
@@ -23,10 +22,10 @@ __all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'TOY_DIFFERENCES', 'STAGE', 'H
            'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld',
            'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
            'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env',
-           'seed_everything', 'save_fig', 'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash',
-           'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout',
-           'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done',
-           'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+           'seed_everything', 'save_fig', 'fmt_number', 'table_markdown', 'save_table', 'save_metrics', 'config_hash',
+           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
+           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
+           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -91,6 +90,7 @@ class Prompts(_Strict):
     teacher_translate: str
     translator: str
 
+# %% ../nbs/00_core.ipynb #a6d600ec
 class Engine(_Strict):
     "The generation engine: backend, the vLLM environment, batching and sharding."
     backend: Literal["transformers", "vllm"]
@@ -114,6 +114,7 @@ class FP8(_Strict):
     throughput_requests: PositiveInt
     throughput_new_tokens: PositiveInt
 
+# %% ../nbs/00_core.ipynb #556326a6
 class SFT(_Strict):
     "Supervised fine-tuning settings for trl (the judge, the translator, the Hala models)."
     max_steps: int = Field(ge=-1)
@@ -138,6 +139,7 @@ class Distill(_Strict):
     judge_train: SFT  # teaching the judge the task first; max_steps 0: the judge as released
     judge_prompt: str
 
+# %% ../nbs/00_core.ipynb #63e0d201
 class CorpusSource(_Strict):
     "One English instruction set for stage 05: where it is, how many records, and its schema's adapter."
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -187,6 +189,7 @@ class Corpus(_Strict):
     policy: DefectPolicy
     cost: CorpusCost
 
+# %% ../nbs/00_core.ipynb #4ba4c419
 class HalaModels(_Strict):
     "Stage 06: the Hala models, one SFT run per size."
     sizes: list[str] = Field(min_length=1)  # keys of models.bases to train
@@ -207,6 +210,7 @@ class Merge(_Strict):
     per_layer: dict[str, float]  # parameter-name filter -> t (e.g. self_attn: 0.3); each must match some parameter
     dtype: Literal["float32", "bfloat16", "float16"]
 
+# %% ../nbs/00_core.ipynb #7f232411
 class RecipeTasks(_Strict):
     "Tasks the recipe itself teaches, built by stage 08 from held-out data with seeded rules (stage 08 says which was fixed before any result): the same names in every profile."
     items: PositiveInt  # items per task (fewer when fewer held-out records or pairs exist)
@@ -226,6 +230,7 @@ class Evaluate(_Strict):
     mt_items: PositiveInt  # held-out EN->AR pairs in the translation task
     mt_max_new_tokens: PositiveInt
 
+# %% ../nbs/00_core.ipynb #f3f7c13c
 class Cluster(_Strict):
     "The machines a run is planned for: the memory plan and `hala check` compare against these."
     gpus_per_node: int = Field(ge=0)  # 0: the toy's CPU run
@@ -237,6 +242,7 @@ class Hub(_Strict):
     python: str  # the local hub's environment's interpreter (olah), used when endpoint is `local`
     revisions: Optional[str] = None  # the pins file: every hub id's commit, which every load uses (`hala pin` writes it)
 
+# %% ../nbs/00_core.ipynb #900884e4
 class PicoModel(_Strict):
     "A pico stand-in for one of the paper's models."
     arch: Literal["cohere2", "lfm2", "gemma2", "qwen2", "llama"]
@@ -623,20 +629,36 @@ def _results_sub(cfg: Profile, kind: str) -> Path:
     return d
 
 def _round(x, nd=6):
-    "Round floats inside nested containers (for stable, diffable metrics files)."
-    if isinstance(x, float): return round(x, nd)
+    "Round floats inside nested containers (for stable, diffable metrics files); NaN and infinities become null (valid JSON)."
+    if isinstance(x, float): return round(x, nd) if math.isfinite(x) else None
     if isinstance(x, dict): return {str(k): _round(v, nd) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_round(v, nd) for v in x]
     if hasattr(x, "item"): return _round(x.item(), nd)
     return x
 
 def save_fig(fig, name: str,  # file stem, e.g. "assets_training_loss"
-             cfg: Profile) -> Path:
-    "Save a matplotlib figure to `results/<profile>/figures/<name>.png`, stamped with the profile."
+             cfg: Profile,
+             kind: str = "figures",  # "figures" (committed); "timings" for wall-clock figures, which differ run to run
+            ) -> Path:
+    "Save a matplotlib figure to `results/<profile>/<kind>/<name>.png`, stamped with the profile."
     fig.text(0.995, 0.005, f"profile: {cfg.profile}", ha="right", va="bottom", fontsize=7, color="0.4")
-    out = _results_sub(cfg, "figures")/f"{name}.png"
+    out = _results_sub(cfg, kind)/f"{name}.png"
     fig.savefig(out, dpi=120, bbox_inches="tight", metadata={"Software": None})
     return out
+
+def fmt_number(v):
+    "A number as people read it: at most four decimals, no trailing zeros, `–` for a missing one (NaN)."
+    if isinstance(v, float):
+        if not math.isfinite(v): return "–" if v != v else str(v)
+        s = f"{v:.4f}".rstrip("0").rstrip(".")
+        return "0" if s == "-0" else s
+    return v
+
+def table_markdown(df) -> str:
+    "A DataFrame as a Markdown table: numbers by `fmt_number`, right-aligned; text left-aligned."
+    import pandas as pd
+    align = ["right" if pd.api.types.is_numeric_dtype(df[c]) else "left" for c in df.columns]
+    return df.map(fmt_number).to_markdown(index=False, disable_numparse=True, colalign=align)
 
 def save_table(df, name: str,  # file stem, e.g. "assets_sources"
                cfg: Profile, caption: str = "",
@@ -646,7 +668,7 @@ def save_table(df, name: str,  # file stem, e.g. "assets_sources"
     d = _results_sub(cfg, kind)
     df.to_csv(d/f"{name}.csv", index=False, float_format="%.4f")
     head = f"{caption} " if caption else ""
-    md = f"{head}(profile: {cfg.profile})\n\n" + df.to_markdown(index=False, floatfmt=".4f") + "\n"
+    md = f"{head}(profile: {cfg.profile})\n\n" + table_markdown(df) + "\n"
     (d/f"{name}.md").write_text(md, encoding="utf-8")
     return d/f"{name}.csv"
 

@@ -12,10 +12,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .core import HalaError, Profile, load_profile, project_root, read_jsonl, write_jsonl, setup_env, \
-    seed_everything, save_table, save_metrics, finish_stage
+from .core import HalaError, Profile, project_root, read_jsonl, write_jsonl
 from .engine import backend_for, job_dir, model_fingerprint, run_job
-from .textgen import translation_messages
+from .textgen import ARABIC_SCRIPT, translation_messages
 
 # %% auto #0
 __all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'BadRecord', 'adapt', 'check_chat', 'read_source',
@@ -256,7 +255,6 @@ DEFECTS = ["unbalanced_code_fence", "unbalanced_latex", "stray_html", "literal_n
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>")
 _ROLE_MARK = re.compile(r"<\|im_(?:start|end)\|>|<\|(?:user|assistant|system)\|>|^\s*(?:user|assistant|system|human|gpt)\s*:", re.I | re.M)
 _LATIN = re.compile(r"[A-Za-z]")
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
 
 def _balance(t: str) -> tuple:
     "What must stay balanced in a turn: fences parity, unescaped $ parity, \\( \\) and \\begin \\end counts."
@@ -279,7 +277,7 @@ def piece_defects(src: str, tr: str, finish: str, cc) -> set[str]:
     d = set()
     if set(_TAG.findall(tr)) - set(_TAG.findall(src)): d.add("stray_html")
     if tr.count("\\n") > src.count("\\n"): d.add("literal_newline")
-    lat, ara = len(_LATIN.findall(tr)), len(_ARABIC.findall(tr))
+    lat, ara = len(_LATIN.findall(tr)), len(ARABIC_SCRIPT.findall(tr))
     if tr.strip() == src.strip() and _LATIN.search(src) or (lat > 0 and ara == 0 and _LATIN.search(src)): d.add("untranslated")
     if _loop(tr, cc.repeat_min): d.add("repetition_loop")
     if finish == "length": d.add("truncated")
@@ -370,6 +368,7 @@ class SegmentCache:
                                           [(k, chunk, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
     def close(self): self.db.close()
 
+# %% ../nbs/05_translate_corpus.ipynb #e53606fc
 def plan_chunks(cfg: Profile, sources: Optional[Sources] = None) -> list[dict]:
     "Every chunk of every source, in order: `{n, source, start, end, name}`."
     chunks = []
@@ -388,6 +387,7 @@ def parse_shard(shard: str) -> tuple[int, int]:
         raise HalaError(f"--shard must be i/n with 0 <= i < n (got '{shard}')")
     return int(m.group(1)), int(m.group(2))
 
+# %% ../nbs/05_translate_corpus.ipynb #3a704bc4
 def _code_hash() -> str:
     "Hash of the exported `hala.corpus` source: a change in splitting or auditing starts a fresh work folder."
     import importlib.util
@@ -461,6 +461,7 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
     return {"chunks": len(todo), "translated_now": len(pending), "work_dir": str(wd),
             "generation_seconds": round(t_gen, 2), "new_tokens": toks}
 
+# %% ../nbs/05_translate_corpus.ipynb #96c8eef1
 def assemble_corpus(cfg: Profile, model: Optional[str] = None) -> tuple[list[dict], list[dict]]:
     "(chunk headers, rows) of every chunk, in order; a missing chunk is an error naming the slices to run."
     wd = work_dir(cfg, model or cfg.models.corpus_translator)

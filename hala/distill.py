@@ -7,16 +7,15 @@ Docs: https://github.com/hala-recipe/hala/distill.html.md"""
 # %% ../nbs/03_distill.ipynb #caa91f14
 from __future__ import annotations
 
-import json, random, re, time
+import random, re
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step, load_profile, load_pairs, load_records, setup_env, seed_everything, \
-    save_table, save_metrics, finish_stage
-from .engine import backend_for, job_dir, model_fingerprint, run_job
-from .assets import arabic_ratio
-from .textgen import translation_messages
+from .core import Profile, cached_step, load_pairs
+from .engine import model_fingerprint
+from .textgen import arabic_ratio
+
 
 # %% auto #0
 __all__ = ['instruction_response', 'teacher_pairs', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages', 'teach_judge',

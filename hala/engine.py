@@ -14,9 +14,9 @@ from typing import Optional, Protocol, Sequence
 from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job',
-           'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated',
-           'bare_decode', 'bench_generate']
+__all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'too_long', 'TransformersBackend', 'shard_results', 'run_shards',
+           'run_job', 'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device',
+           'isolated', 'bare_decode', 'bench_generate']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -75,6 +75,14 @@ class Job:
                                      "shard_size": shard_size})
         self.n_requests = len(requests)
 
+    @classmethod
+    def open(cls, job_dir: Path) -> "Job":
+        "An existing job folder as the constructor wrote it (what a worker process does with the folder it is given)."
+        meta = json.loads((Path(job_dir)/"job.json").read_text(encoding="utf-8"))
+        job = cls.__new__(cls)  # the requests are on disk already: nothing to check or write
+        job.dir, job.n_shards, job.n_requests = Path(job_dir), meta["n_shards"], meta["n_requests"]
+        return job
+
     def request_path(self, s: int) -> Path: return self.dir/"requests"/f"shard-{s:05d}.jsonl"
     def result_path(self, s: int) -> Path: return self.dir/"results"/f"shard-{s:05d}.jsonl"
     def pending(self) -> list[int]:
@@ -96,8 +104,15 @@ class Job:
 
 # %% ../nbs/00c_engine.ipynb #2ddc5171
 class Backend(Protocol):
+    "What `run_job` generates with: `generate(requests)` per shard in this process (`TransformersBackend`); a backend that runs a whole job folder in a worker process has `run(job, on_shard)` instead (`VLLMBackend`)."
     name: str
     def generate(self, requests: list[dict]) -> list[dict]: ...
+
+def too_long(prompt_tokens: int, max_new_tokens: int, context: int) -> Optional[str]:
+    "The error of a request that does not fit the model's context (None when it fits): every backend's one rule."
+    if prompt_tokens + max_new_tokens > context:
+        return f"prompt of {prompt_tokens} tokens + {max_new_tokens} new exceeds the context of {context}"
+    return None
 
 class TransformersBackend:
     "Generation with transformers: a model and tokenizer (objects, or a path / hub id to load), batched by length."
@@ -122,9 +137,8 @@ class TransformersBackend:
             p = self.prompt(r)
             n = len(self.tok(p, add_special_tokens=False)["input_ids"])
             s = {k: r.get(k, v) for k, v in DEFAULTS.items()}
-            if n + s["max_new_tokens"] > self.max_len:
-                out[r["id"]] = {"id": r["id"], "error": f"prompt of {n} tokens + {s['max_new_tokens']} new exceeds the context of {self.max_len}"}
-                continue
+            if err := too_long(n, s["max_new_tokens"], self.max_len):
+                out[r["id"]] = {"id": r["id"], "error": err}; continue
             groups.setdefault(tuple(sorted(s.items())), []).append((r["id"], p))
         for settings, items in groups.items():
             s = dict(settings)
@@ -185,8 +199,7 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--max-num-seqs", type=int, default=256)
     a = ap.parse_args(argv)
     from vllm import LLM, SamplingParams
-    meta = json.loads((Path(a.job_dir)/"job.json").read_text(encoding="utf-8"))
-    job = Job.__new__(Job); job.dir, job.n_shards, job.n_requests = Path(a.job_dir), meta["n_shards"], meta["n_requests"]
+    job = Job.open(a.job_dir)
     llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
               gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
     tok = llm.get_tokenizer()
@@ -199,9 +212,8 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
             ids = tok(p, add_special_tokens=False)["input_ids"]  # the prompt is complete (a chat template wrote its BOS): add nothing
             n = len(ids)
             d = {k: r.get(k, v) for k, v in DEFAULTS.items()}
-            if n + d["max_new_tokens"] > a.max_model_len:
-                gen[r["id"]] = {"id": r["id"], "error": f"prompt of {n} tokens + {d['max_new_tokens']} new exceeds the context of {a.max_model_len}"}
-                continue
+            if err := too_long(n, d["max_new_tokens"], a.max_model_len):
+                gen[r["id"]] = {"id": r["id"], "error": err}; continue
             ok.append(r); prompts.append({"prompt_token_ids": ids})  # token ids: vLLM would otherwise add a second BOS
             params.append(SamplingParams(temperature=d["temperature"], top_p=d["top_p"] if d["temperature"] > 0 else 1.0,
                                          max_tokens=d["max_new_tokens"], ignore_eos=d["ignore_eos"]))

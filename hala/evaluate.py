@@ -7,12 +7,11 @@ Docs: https://github.com/hala-recipe/hala/evaluate.html.md"""
 # %% ../nbs/08_evaluate.ipynb #689fc0e7
 from __future__ import annotations
 
-import functools, json, math, os, random, re, shutil, subprocess, sys, tempfile, time
+import functools, json, math, random, re, shutil, subprocess, tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, _sha, load_profile, mt_eval_pairs, project_root, setup_env, seed_everything, save_table, \
-    save_metrics, finish_stage, write_json_atomic, write_jsonl
+from .core import HalaError, Profile, _sha, mt_eval_pairs, project_root, write_json_atomic, write_jsonl
 from .engine import model_fingerprint, torch_device
 
 # %% auto #0

@@ -7,12 +7,10 @@ Docs: https://github.com/hala-recipe/hala/merge.html.md"""
 # %% ../nbs/07_merge.ipynb #8ae41332
 from __future__ import annotations
 
-import json, shutil, time
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step, load_profile, setup_env, seed_everything, save_fig, save_table, \
-    save_metrics, finish_stage
+from .core import HalaError, Profile, cached_step
 
 # %% auto #0
 __all__ = ['param_names', 'merge_config', 'slerp_merge']

@@ -7,14 +7,13 @@ Docs: https://github.com/hala-recipe/hala/sft.html.md"""
 # %% ../nbs/06_sft.ipynb #45c8dddd
 from __future__ import annotations
 
-import argparse, json, math, os, random, shutil, subprocess, sys, time
+import json, random, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, load_profile, project_root, setup_env, seed_everything, save_fig, save_table, \
-    save_metrics, finish_stage, write_json_atomic
+from .core import HalaError, Profile, project_root, seed_everything, write_json_atomic
 from .engine import torch_device
-from .train import accelerate_launch, set_generation_tokens
+from .train import accelerate_launch, set_generation_tokens, sft_config
 
 SFT_STAGE = "06_sft"
 
@@ -72,22 +71,14 @@ class CountingCollator:
         self.padding += int((b["attention_mask"] == 0).sum()) if "attention_mask" in b else 0
         return b
 
+# %% ../nbs/06_sft.ipynb #94554325
 def sft_args(cfg: Profile, out_dir: Path, packing: bool, max_steps: Optional[int] = None, eval_records: bool = True):
-    "trl `SFTConfig` from the profile's `hala` settings."
-    import torch
-    from trl import SFTConfig
-    hp, steps = cfg.hala.train, cfg.hala.train.max_steps if max_steps is None else max_steps
-    return SFTConfig(output_dir=str(Path(out_dir)/"_trainer"), max_steps=steps, num_train_epochs=hp.epochs,
-                     per_device_train_batch_size=hp.batch_size, gradient_accumulation_steps=hp.grad_accum,
-                     learning_rate=hp.lr, lr_scheduler_type="cosine", warmup_steps=float(hp.warmup_ratio),
-                     max_length=hp.max_length, bf16=hp.bf16, gradient_checkpointing=hp.gradient_checkpointing,
-                     assistant_only_loss=True, packing=packing, packing_strategy=cfg.hala.packing_strategy,
-                     logging_steps=max(1, (steps if steps > 0 else 200) // 40),
-                     eval_strategy="steps" if eval_records else "no", eval_steps=max(1, (steps if steps > 0 else 200) // 4),
-                     per_device_eval_batch_size=hp.batch_size, save_strategy="steps", save_steps=cfg.hala.save_steps,
-                     save_total_limit=1, report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=not torch.cuda.is_available(),
-                     dataloader_num_workers=0, disable_tqdm=False, ddp_find_unused_parameters=False)
+    "trl `SFTConfig` from the profile's `hala` settings (`hala.train.sft_config`): loss on assistant turns, packing, resumable checkpoints."
+    return sft_config(cfg.hala.train, out_dir, cfg.seed, max_steps, evaluate=eval_records, assistant_only_loss=True, packing=packing,
+                      packing_strategy=cfg.hala.packing_strategy, save_strategy="steps", save_steps=cfg.hala.save_steps,
+                      save_total_limit=1, ddp_find_unused_parameters=False)
 
+# %% ../nbs/06_sft.ipynb #b01a3d17
 def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] = None, max_steps: Optional[int] = None,
                save: bool = True) -> dict:
     "Fine-tune `models.bases[size]` on the corpus (this process's share under accelerate); returns the run's info."
@@ -129,6 +120,7 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             write_json_atomic(Path(out_dir)/"train_info.json", info)
     return info
 
+# %% ../nbs/06_sft.ipynb #2d413418
 def launch(cfg: Profile, size: str, out_dir: Path, overrides: Sequence[str] = (), config_file: Optional[str] = None,
            extra: Sequence[str] = (), log: Optional[Path] = None) -> dict:
     "Run `train_size` under `accelerate launch` (config `hala.launch[size]` unless given); returns its train_info."

@@ -11,10 +11,9 @@ import json, math, time
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, \
-    save_fig, save_table, save_metrics, finish_stage
-from .engine import TransformersBackend, backend_for, isolated, job_dir, model_fingerprint, run_job, torch_device
-from .textgen import chat_prompt, mt_scores, translation_messages
+from .core import HalaError, Profile, cached_step
+from .engine import TransformersBackend, backend_for, isolated, model_fingerprint, run_job
+from .textgen import mt_scores
 
 # %% auto #0
 __all__ = ['checkpoint_dtype', 'bf16_teacher', 'quantize_fp8', 'quant_config', 'compare_quant_configs', 'local_dir',
@@ -164,7 +163,7 @@ def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list,
 def throughput(cfg: Profile, path: str, prompts_msgs: list, batch_sizes: list, new_tokens: int, root: Path,
                tensor_parallel: int = 1) -> list[dict]:
     "Generated tokens per second of a checkpoint through the engine at each batch size (fresh job each time; a transformers model loaded once)."
-    import shutil, tempfile
+    import tempfile
     rows, be = [], None
     reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(prompts_msgs)]
     for bs in batch_sizes:

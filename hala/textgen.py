@@ -7,14 +7,21 @@ Docs: https://github.com/hala-recipe/hala/textgen.html.md"""
 # %% ../nbs/00b_textgen.ipynb #babd69fa
 from __future__ import annotations
 
-import math
+import re
 from typing import Optional, Sequence
 
 # %% auto #0
-__all__ = ['CHAT_TEMPLATE', 'SPECIAL_TOKENS', 'CHATML', 'translation_messages', 'chat_prompt', 'train_tokenizer', 'stop_ids',
-           'generate_batch', 'generate_greedy', 'tiny_lm', 'mt_scores']
+__all__ = ['ARABIC_SCRIPT', 'CHAT_TEMPLATE', 'SPECIAL_TOKENS', 'CHATML', 'arabic_ratio', 'translation_messages', 'chat_prompt',
+           'train_tokenizer', 'stop_ids', 'generate_batch', 'generate_greedy', 'tiny_lm', 'mt_scores']
 
 # %% ../nbs/00b_textgen.ipynb #78cc18c2
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")  # Arabic letters, supplements, presentation forms
+
+def arabic_ratio(s: str) -> float:
+    "Share of letters that are in the Arabic script."
+    letters = [c for c in s if c.isalpha()]
+    return sum(bool(ARABIC_SCRIPT.match(c)) for c in letters) / len(letters) if letters else 0.0
+
 def translation_messages(text: str, template: str) -> list[dict]:
     "One user turn asking for a translation, from a profile prompt template holding `{text}`."
     return [{"role": "user", "content": template.replace("{text}", text)}]

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from .core import HalaError
 
 # %% auto #0
-__all__ = ['sft_records', 'set_generation_tokens', 'train_sft', 'check_launch_config', 'accelerate_launch']
+__all__ = ['sft_records', 'set_generation_tokens', 'sft_config', 'train_sft', 'check_launch_config', 'accelerate_launch']
 
 # %% ../nbs/00d_train.ipynb #cee20643
 def sft_records(prompts: Sequence[list], completions: Sequence[str]) -> list[dict]:
@@ -29,6 +29,27 @@ def set_generation_tokens(model, tok):
     stops = [t for t in dict.fromkeys([tok.eos_token_id, *base]) if t is not None]
     g.pad_token_id, g.eos_token_id = tok.pad_token_id, (stops[0] if len(stops) == 1 else stops)
 
+def sft_config(hp,  # an `SFT` profile section
+               out_dir: Path,  # the run's folder (trl's own files go to `_trainer/` in it)
+               seed: int = 0,
+               max_steps: Optional[int] = None,  # overrides hp.max_steps
+               evaluate: bool = False,  # held-out records are given: log their loss
+               **extra,  # what differs by use: the loss mask, packing, checkpoints
+              ):
+    "The one trl `SFTConfig` builder: the profile's hyperparameters, about 40 log points and 4 evaluations per run, CPU when no GPU."
+    import torch
+    from trl import SFTConfig
+    steps = hp.max_steps if max_steps is None else max_steps
+    span = steps if steps > 0 else 200  # epochs instead of steps: an estimate
+    kw = dict(output_dir=str(Path(out_dir)/"_trainer"), max_steps=steps, num_train_epochs=hp.epochs,
+              per_device_train_batch_size=hp.batch_size, gradient_accumulation_steps=hp.grad_accum,
+              learning_rate=hp.lr, lr_scheduler_type="cosine", warmup_steps=float(hp.warmup_ratio),
+              max_length=hp.max_length, bf16=hp.bf16, gradient_checkpointing=hp.gradient_checkpointing,
+              logging_steps=max(1, span // 40), eval_strategy="steps" if evaluate else "no", eval_steps=max(1, span // 4),
+              per_device_eval_batch_size=hp.batch_size, save_strategy="no", report_to=[], seed=seed, data_seed=seed,
+              use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=False)
+    return SFTConfig(**{**kw, **extra})
+
 def train_sft(base,  # model path or hub id (or a loaded model)
               records: list[dict],  # from `sft_records`
               out_dir: Path,  # where the fine-tuned model and tokenizer are saved
@@ -42,18 +63,11 @@ def train_sft(base,  # model path or hub id (or a loaded model)
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
     tok = tokenizer or AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.bfloat16 if hp.bf16 else torch.float32) if isinstance(base, (str, Path)) else base
     steps = hp.max_steps if max_steps is None else max_steps
-    args = SFTConfig(output_dir=str(Path(out_dir)/"_trainer"), max_steps=steps, num_train_epochs=hp.epochs,
-                     per_device_train_batch_size=hp.batch_size, gradient_accumulation_steps=hp.grad_accum,
-                     learning_rate=hp.lr, lr_scheduler_type="cosine", warmup_steps=float(hp.warmup_ratio),
-                     max_length=hp.max_length, bf16=hp.bf16, gradient_checkpointing=hp.gradient_checkpointing,
-                     completion_only_loss=True, logging_steps=max(1, (steps if steps > 0 else 100) // 50),
-                     eval_strategy="steps" if eval_records else "no", eval_steps=max(1, (steps if steps > 0 else 100) // 5),
-                     per_device_eval_batch_size=hp.batch_size, save_strategy="no", report_to=[], seed=seed, data_seed=seed,
-                     use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=False)
+    args = sft_config(hp, out_dir, seed, steps, evaluate=bool(eval_records), completion_only_loss=True)
     tr = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(records), processing_class=tok,
                     eval_dataset=Dataset.from_list(eval_records) if eval_records else None)
     t0 = time.time()

@@ -7,14 +7,11 @@ Docs: https://github.com/hala-recipe/hala/translator.html.md"""
 # %% ../nbs/04_translator.ipynb #6ef521ed
 from __future__ import annotations
 
-import json, time
 from pathlib import Path
 
-from .core import HalaError, Profile, cached_step, load_profile, mt_eval_pairs, setup_env, seed_everything, save_fig, \
-    save_table, save_metrics, finish_stage
-from .engine import backend_for, job_dir, run_job
-from .textgen import mt_scores, translation_messages
-from .train import accelerate_launch, sft_records, train_sft
+from .core import HalaError, Profile
+from .textgen import translation_messages
+from .train import sft_records, train_sft
 
 # %% auto #0
 __all__ = ['translator_records', 'supervision_split', 'train_translator']

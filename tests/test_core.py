@@ -135,9 +135,21 @@ def test_no_stage_builds_a_path_into_another_stages_folder():
     from hala.core import STAGE_OUTPUTS
     assert all((project_root()/"nbs"/f"{s}.ipynb").exists() for s in STAGE_OUTPUTS)  # every declaring stage is a notebook
 
-def test_the_package_has_no_undefined_names():
-    "A name a notebook cell defines but its exported module lacks (e.g. `STAGE`) raises NameError only when the package is used: ruff finds them."
+def test_the_package_has_no_undefined_names_and_no_unused_imports():
+    "A name a notebook cell defines but its exported module lacks (e.g. `STAGE`) raises NameError only when the package is used (F821); an import only the notebook's own cells use belongs in a cell that is not exported (F401)."
     import subprocess, sys
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F821", "--output-format", "concise", str(project_root()/"hala")],
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F821,F401", "--output-format", "concise", str(project_root()/"hala")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+def test_tables_print_numbers_for_people_and_metrics_files_are_valid_json(tmp_path):
+    import json
+    import pandas as pd
+    from hala.core import load_profile, save_metrics, save_table
+    cfg = load_profile("toy", [f"results_root={tmp_path}"])
+    save_table(pd.DataFrame({"model": ["Hala-1.2B"], "AlGhafa": [59.2], "Avg s.e.": [float("nan")], "n": [540]}), "t", cfg)
+    md = (tmp_path/"toy"/"tables"/"t.md").read_text()
+    assert "| 59.2 |" in md and "59.2000" not in md and "nan" not in md and "| – |" in md and "| 540 |" in md, md
+    def no_nan(c): raise AssertionError(f"{c} is not JSON")
+    m = json.loads((save_metrics({"p": float("nan"), "q": 0.5}, "m", cfg)).read_text(), parse_constant=no_nan)
+    assert m["p"] is None and m["q"] == 0.5
