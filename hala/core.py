@@ -126,7 +126,7 @@ class SFT(_Strict):
     max_length: PositiveInt
     bf16: bool
     gradient_checkpointing: bool
-    eval_max_new_tokens: PositiveInt
+    eval_max_new_tokens: Optional[PositiveInt] = None  # generation cap when the run is scored by generating (the translator)
     launch: Optional[str]  # accelerate config the training runs under (data/accelerate/); the Hala models: per size, `hala.launch`
 
 class Distill(_Strict):
@@ -341,6 +341,7 @@ class Profile(_Strict):
         for s in self.hala.sizes:
             if s not in self.models.bases: raise ValueError(f"hala.sizes: '{s}' is not a key of models.bases ({', '.join(self.models.bases)})")
             if s not in self.hala.launch: raise ValueError(f"hala.launch has no accelerate config for size '{s}'")
+        if self.translator.eval_max_new_tokens is None: raise ValueError("translator.eval_max_new_tokens: required (stage 04 scores the translator by generating)")
         return self
 
     def _abs(self, p: str) -> Path:
@@ -493,8 +494,10 @@ def _set_key(d: dict, key: str, val, profile: str):
 def _one_line(e: ValidationError, profile: str) -> str:
     "The first validation error as one line naming the key, what was wrong and the value given."
     err = e.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    loc = ".".join(str(x) for x in err["loc"])
     msg = err["msg"][0].lower() + err["msg"][1:]
+    if not loc:  # a check across keys: its message names them, and the input is the whole profile
+        return f"profile '{profile}': {msg.removeprefix('value error, ')}"
     extra = f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
     more = f"; {len(e.errors())-1} more" if len(e.errors()) > 1 else ""
     return f"profile '{profile}': {loc}: {msg}{extra}{more}"
@@ -569,7 +572,7 @@ TOY_DIFFERENCES = {
     "translator.bf16": _HW, "translator.gradient_checkpointing": _HW, "translator.launch": _HW,
     "corpus.sources.*.limit": _SCALE, **{f"corpus.{k}": _SCALE for k in ("chunk_records", "max_segment_tokens", "max_new_tokens", "max_turn_chars", "max_turns")},
     "corpus.policy.truncated": "scale-dependent threshold: the pico translator runs to its cap on some segments (flagged, not dropped)",
-    **{f"hala.train.{k}": _SCALE for k in ("max_steps", "epochs", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length", "eval_max_new_tokens")},
+    **{f"hala.train.{k}": _SCALE for k in ("max_steps", "epochs", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length")},
     "hala.train.bf16": _HW, "hala.train.gradient_checkpointing": _HW, "hala.launch.*": _HW,
     "hala.packing_bench_steps": _SCALE, "hala.heldout_records": _SCALE, "hala.save_steps": _SCALE,
     "merge.sweep": "scale: extra merges are cheap at pico size", "merge.dtype": _HW,

@@ -149,7 +149,8 @@ def test_tables_print_numbers_for_people_and_metrics_files_are_valid_json(tmp_pa
     cfg = load_profile("toy", [f"results_root={tmp_path}"])
     save_table(pd.DataFrame({"model": ["Hala-1.2B"], "AlGhafa": [59.2], "Avg s.e.": [float("nan")], "n": [540]}), "t", cfg)
     md = (tmp_path/"toy"/"tables"/"t.md").read_text()
-    assert "| 59.2 |" in md and "59.2000" not in md and "nan" not in md and "| – |" in md and "| 540 |" in md, md
+    row = [c.strip() for c in md.strip().splitlines()[-1].strip("|").split("|")]
+    assert row == ["Hala-1.2B", "59.2", "–", "540"] and "nan" not in md, md
     def no_nan(c): raise AssertionError(f"{c} is not JSON")
     m = json.loads((save_metrics({"p": float("nan"), "q": 0.5}, "m", cfg)).read_text(), parse_constant=no_nan)
     assert m["p"] is None and m["q"] == 0.5
