@@ -14,8 +14,9 @@ from typing import Optional
 from .core import HalaError, Profile, is_hub_id, project_root
 
 # %% auto #0
-__all__ = ['GB', 'LICENCES', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed',
-           'tokenizer_problems', 'preflight']
+__all__ = ['GB', 'LICENCES', 'VIEWER', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed',
+           'tokenizer_problems', 'checked_configs', 'schema_from_viewer', 'schema_from_hub', 'schema_problems',
+           'dataset_schemas', 'preflight']
 
 # %% ../nbs/00g_check.ipynb #a502ac53
 def param_count(config) -> int:
@@ -140,6 +141,57 @@ def tokenizer_problems(rid: str, tok, family: dict, stops=None) -> list[str]:
             out.append(f"model {rid}: its generation config does not stop at {', '.join(lack)} ({where})")
     return out
 
+# %% ../nbs/00g_check.ipynb #1d305d4b
+VIEWER = "https://datasets-server.huggingface.co"  # the Hub's dataset viewer API
+
+def _get_json(url: str) -> dict:
+    import json, urllib.request
+    from huggingface_hub import get_token
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {get_token()}"} if get_token() else {})
+    with urllib.request.urlopen(req, timeout=60) as r: return json.loads(r.read())
+
+def checked_configs(cfg: Profile, rid: str, configs: list[str]) -> list[str]:
+    "The configs of dataset `rid` whose splits and columns are checked: those the profile names, else the first."
+    named = [d.config for d in [*[v for _, v in cfg.datasets if v is not None], *cfg.corpus.sources] if d.id == rid and d.config]
+    return sorted(set(named)) or configs[:1]
+
+def schema_from_viewer(rid: str, configs: Optional[list[str]] = None, get=_get_json) -> dict:
+    "`{configs, columns: {config: {split: [column]}}}` of a Hub dataset from the dataset viewer (`configs`: whose columns to read; default the first)."
+    pairs = get(f"{VIEWER}/splits?dataset={rid}")["splits"]
+    names = sorted({p["config"] for p in pairs})
+    cols = {}
+    for c in (configs if configs is not None else names[:1]):
+        if c not in names: continue
+        feats = sorted(get(f"{VIEWER}/info?dataset={rid}&config={c}")["dataset_info"]["features"])
+        cols[c] = {p["split"]: feats for p in pairs if p["config"] == c}
+    return {"configs": names, "columns": cols}
+
+def schema_from_hub(rid: str, configs: Optional[list[str]] = None) -> dict:
+    "The same, read with `datasets` from the hub this process points at (the local hub's stand-ins are small)."
+    from datasets import get_dataset_config_names, load_dataset
+    names = sorted(get_dataset_config_names(rid))
+    return {"configs": names, "columns": {c: {s: sorted(d.column_names) for s, d in load_dataset(rid, c).items()}
+                                          for c in (configs if configs is not None else names[:1]) if c in names}}
+
+def schema_problems(rid: str, expected: dict, actual: dict) -> list[str]:
+    "What of `expected` (from data/paper/datasets.yaml) `actual` lacks: one line each."
+    out, where = [], "data/paper/datasets.yaml"
+    if miss := [c for c in expected["configs"] if c not in actual["configs"]]:
+        out.append(f"dataset {rid}: no config {', '.join(miss[:3])}{' ...' if len(miss) > 3 else ''} ({len(miss)} of {len(expected['configs'])} in {where})")
+    for c, splits in expected["columns"].items():
+        got = actual["columns"].get(c, {})
+        for s, cols in splits.items():
+            if c in actual["configs"] and s not in got: out.append(f"dataset {rid}: config {c} has no split {s} ({where})")
+            elif s in got and (lack := [k for k in cols if k not in got[s]]):
+                out.append(f"dataset {rid}: {c}/{s} has no column {', '.join(lack)} (it has {', '.join(got[s][:6])}; {where})")
+    return out
+
+def dataset_schemas() -> dict:
+    "The expected schemas: `data/paper/datasets.yaml`."
+    import yaml
+    from hala.core import project_root
+    return yaml.safe_load((project_root()/"data"/"paper"/"datasets.yaml").read_text(encoding="utf-8")) or {}
+
 # %% ../nbs/00g_check.ipynb #2010b717
 def preflight(cfg: Profile, hub: bool = True, gpus: Optional[list[float]] = None) -> list[str]:
     "One line for each missing prerequisite of a run of `cfg` (empty when everything holds); `gpus`: memory in GB per GPU (None: this machine's)."
@@ -185,6 +237,7 @@ def _check_hub(cfg: Profile) -> list[str]:
     api, known = HfApi(), paper_models()
     from hala.assets import tokenizer_families
     families = {rid: f for f in tokenizer_families().values() for rid in f["stands_for"]}
+    schemas = dataset_schemas()
     from hala.hub import read_revisions, revisions_file
     try: pins = read_revisions(cfg)
     except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
@@ -215,6 +268,11 @@ def _check_hub(cfg: Profile) -> list[str]:
                     problems.append(f"model {rid}: {n:,} parameters and a {c.vocab_size:,} vocabulary, the plan assumes "
                                     f"{known[rid]['params']:,} and {known[rid]['vocab']:,} (data/paper/models.csv)")
             except Exception as e: problems.append(f"model {rid}: its config could not be read ({str(e).splitlines()[0][:80]})")
+        if kind == "dataset" and (want := schemas.get(rid)):
+            try:
+                got = (schema_from_hub if cfg.hub.endpoint == "local" else schema_from_viewer)(rid, list(want["columns"]))
+                problems += schema_problems(rid, want, got)
+            except Exception as e: problems.append(f"dataset {rid}: its configs and columns could not be read ({type(e).__name__}: {str(e).splitlines()[0][:80]})")
         if kind == "model" and (fam := families.get(rid)):
             try:
                 from transformers import AutoTokenizer, GenerationConfig

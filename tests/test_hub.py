@@ -220,3 +220,24 @@ print(json.dumps({{"pins": pins, "model": m, "data": d, "rows": rows, "err": err
     assert out["data"].endswith("snapshots/" + out["pins"]["datasets"]["Helsinki-NLP/opus-100"]) and out["rows"] == 3, out
     assert out["err"].startswith("model LiquidAI/LFM2-1.2B at the pinned revision 000000000000 could not be downloaded") and "\n" not in out["err"]
     assert out["unpinned"] == "LiquidAI/LFM2-1.2B"  # no pins file: the id, loaded at main
+
+def test_check_reads_a_datasets_configs_splits_and_columns_from_the_hub_and_names_what_it_lacks(hub):
+    "The schema check's hub reader on a stand-in (opus-100 here has train and test only): the file's validation split and an extra column are reported."
+    cfg, endpoint, base = hub
+    code = f"""
+import json
+from hala.core import load_profile, setup_env
+cfg = setup_env(load_profile("toy", ["run_root={base}"]))
+from hala.check import schema_from_hub, schema_problems
+got = schema_from_hub("Helsinki-NLP/opus-100", ["ar-en"])
+want = {{"configs": ["ar-en"], "columns": {{"ar-en": {{"train": ["translation", "score"], "validation": ["translation"], "test": ["translation"]}}}}}}
+print(json.dumps({{"got": got, "problems": schema_problems("Helsinki-NLP/opus-100", want, got)}}))
+"""
+    env = {**os.environ, "HF_HUB_CACHE": str(base/"scache"), "HF_DATASETS_CACHE": str(base/"sdcache")}
+    env.pop("HF_ENDPOINT", None)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["got"] == {"configs": ["ar-en"], "columns": {"ar-en": {"train": ["translation"], "test": ["translation"]}}}, out
+    assert out["problems"] == ["dataset Helsinki-NLP/opus-100: ar-en/train has no column score (it has translation; data/paper/datasets.yaml)",
+                               "dataset Helsinki-NLP/opus-100: config ar-en has no split validation (data/paper/datasets.yaml)"], out
