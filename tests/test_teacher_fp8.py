@@ -14,7 +14,7 @@ def test_fp8_tables_and_claims(toy_run):
     for t in ("teacher_fp8_size", "teacher_fp8_parity", "teacher_fp8_logits"):
         assert (res/"tables"/f"{t}.csv").exists(), t
     assert (res/"timings"/"teacher_fp8_throughput.csv").exists()  # wall-clock figures: not compared with results/toy
-    for f in ("teacher_fp8_logits", "teacher_fp8_throughput"): assert (res/"figures"/f"{f}.png").exists(), f
+    assert (res/"figures"/"teacher_fp8_logits.png").exists() and (res/"timings"/"teacher_fp8_throughput.png").exists()
     m = json.loads((res/"metrics"/"teacher_fp8.json").read_text())
     assert round(m["linear_weight_ratio"], 2) == 0.5
     assert abs(m["fp8_minus_bf16_chrf"]) <= 1.0, m["parity"]
