@@ -189,7 +189,6 @@ def schema_problems(rid: str, expected: dict, actual: dict) -> list[str]:
 def dataset_schemas() -> dict:
     "The expected schemas: `data/paper/datasets.yaml`."
     import yaml
-    from hala.core import project_root
     return yaml.safe_load((project_root()/"data"/"paper"/"datasets.yaml").read_text(encoding="utf-8")) or {}
 
 # %% ../nbs/00g_check.ipynb #2010b717
