@@ -30,11 +30,16 @@ def test_every_page_opens_in_chromium_with_its_images_and_internal_links(toy_run
     site = res/"site"
     pages = sorted(site.glob("*.html"))
     assert {q.stem for q in pages} >= {"index", "02_teacher_fp8", "06_sft-9B", "09_report"}, [q.name for q in pages]
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
     b, shown = _browser(), {}
     try:
         for page in pages:
             b.get(page.as_uri())
-            assert b.execute_script("return document.readyState") == "complete", page.name
+            try:  # on a loaded machine `get` can return before a large page has finished loading
+                WebDriverWait(b, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            except TimeoutException:
+                pytest.fail(f"{page.name} did not finish loading within 60 s")
             bad = b.execute_script("return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
             assert bad == [], (page.name, bad)
             shown[page.stem] = b.execute_script("return document.images.length")
