@@ -22,7 +22,7 @@ __all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'norm
            'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'tokenizer_families',
            'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm',
            'lm_batches', 'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
-           'benchmark_subsets', 'benchmark_stand_ins', 'publish_stand_ins']
+           'benchmark_subsets', 'benchmark_stand_ins', 'released_models', 'released_corpus', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
 class Tally:
@@ -512,6 +512,46 @@ def benchmark_stand_ins(items: list[dict], per_subset: int, seed: int) -> dict:
     out["OALL/Arabic_EXAMS"][None]["validation"] = [_bench_row("OALL/Arabic_EXAMS", it, None, 0) for it in take(per_subset)]
     return out
 
+# %% ../nbs/01_assets.ipynb #r3l01cd
+def released_models(cfg: Profile, data_dir: Path, models_dir: Path, out: Path, force: bool = False) -> dict[str, Path]:
+    "Stand-ins of the released Hala models (`releases.models`), each a model distinct from every other of the run: its size's pico base trained on further Arabic text with another seed; {size: folder}; cached."
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+    tw, done = cfg.toy_world, {}
+    for size, rid in cfg.releases.models.items():
+        role = next(r for r, s in tw.pico.items() if s.stands_for == cfg.models.bases[size])
+        key = {"base": (models_dir/role/"step.json").read_text(), "pretrain": tw.pretrain.model_dump(), "seed": cfg.seed + 1, "id": rid, "v": 1}
+        def build(d: Path, role=role):
+            tok = AutoTokenizer.from_pretrained(models_dir/role)
+            model = AutoModelForCausalLM.from_pretrained(models_dir/role, dtype=torch.float32)
+            texts = (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines()
+            random.Random(cfg.seed + 1).shuffle(texts)
+            steps = max(1, tw.pretrain.steps // 2)
+            losses = train_lm(model, lm_batches(pack_blocks(tok, texts, tw.pretrain.seq_len), tw.pretrain.batch_size), steps,
+                              tw.pretrain.lr, cfg.seed + 1, desc=f"released {size}")
+            model.generation_config = GenerationConfig.from_pretrained(models_dir/role)  # the base's stop tokens, as a released model keeps them
+            model.to(torch.bfloat16).save_pretrained(d); tok.save_pretrained(d)
+            return {"base": role, "steps": steps, "seed": cfg.seed + 1, "loss": losses[-1]}
+        cached_step(out/f"hala-{size}", key, build, force)
+        done[size] = out/f"hala-{size}"
+    return done
+
+def released_corpus(cfg: Profile, data_dir: Path, n_clean: int = 400) -> tuple[list[dict], list[dict]]:
+    "(rows, planted) of the released corpus's stand-in: ShareGPT `conversations` of real Arabic text (human: a line, gpt: the next two), with every example of `data/releases/audit_examples.yaml` planted as a gpt turn; `planted` gives, per example in the file's order, its row and class."
+    import yaml
+    from hala.core import project_root
+    lines = [l.strip() for l in (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines() if len(l.strip()) > 20]
+    rows = [{"conversations": [{"from": "human", "value": lines[3 * k]}, {"from": "gpt", "value": lines[3 * k + 1] + " " + lines[3 * k + 2]}]}
+            for k in range(min(n_clean, len(lines) // 3))]
+    examples = yaml.safe_load((project_root()/"data"/"releases"/"audit_examples.yaml").read_text(encoding="utf-8"))
+    rng, planted = random.Random(cfg.seed), []
+    for k, e in enumerate(examples):
+        at = rng.randrange(len(rows) + 1)
+        for p in planted: p["row"] += p["row"] >= at
+        rows.insert(at, {"conversations": [{"from": "human", "value": lines[-1 - k]}, {"from": "gpt", "value": e["text"]}]})
+        planted.append({"example": k, "row": at, "class": e["class"]})
+    return rows, planted
+
 # %% ../nbs/01_assets.ipynb #dda7edea
 def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: bool = False) -> list[dict]:
     "Publish every model and dataset the paper profile names as a stand-in on the local hub (cached); one row per repository."
@@ -521,7 +561,9 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     root = mirror_dir(cfg)
     key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
            "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))],
-           "bench": [cfg.toy_world.benchmark_items, {f: benchmark_subsets(f) for f, _, _ in BENCHMARKS.values() if f}], "v": 3}
+           "bench": [cfg.toy_world.benchmark_items, {f: benchmark_subsets(f) for f, _, _ in BENCHMARKS.values() if f}],
+           "releases": [cfg.releases.models, cfg.releases.corpus.id, (project_root()/"data"/"releases"/"audit_examples.yaml").read_text(encoding="utf-8")],
+           "v": 5}
     stamp = root/"stand_ins.json"
     if not force and stamp.exists() and json.loads(stamp.read_text()).get("key") == key: return json.loads(stamp.read_text())["rows"]
     rows = []
@@ -551,6 +593,17 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     publish_model(data_dir.parent/"released"/"teacher-fp8", "hammh0a/command-a-translate-FP8-Dynamic", root,
                   "the released FP8 teacher's card: FP8_DYNAMIC from llmcompressor, lm_head kept", note_for("cohere2"))
     rows.append({"kind": "model", "id": "hammh0a/command-a-translate-FP8-Dynamic", "what": "the pico teacher, FP8_DYNAMIC (llmcompressor)"})
+    # the authors' releases: the Hala models (each a model of its own) and the corpus with planted defects
+    for size, d in released_models(cfg, data_dir, models_dir, data_dir.parent/"released").items():
+        spec = next(s for s in cfg.toy_world.pico.values() if s.stands_for == cfg.models.bases[size])
+        publish_model(d, cfg.releases.models[size], root, f"the released Hala-{size}'s card: {cfg.models.bases[size]} fine-tuned and merged",
+                      note_for(spec.arch) + f" A stand-in for the released model: the pico base of {size} trained on further Arabic text with seed {cfg.seed + 1}.")
+        rows.append({"kind": "model", "id": cfg.releases.models[size], "what": f"pico {spec.arch} ({size} base + Arabic text, seed {cfg.seed + 1}), BF16"})
+    rc, planted = released_corpus(cfg, data_dir)
+    publish_dataset(cfg.releases.corpus.id, root, "the released corpus's card and the shared facts: ShareGPT `conversations` (from: human/gpt); other columns unconfirmed",
+                    {None: {"train": rc}}, notes=f"planted: {len(planted)} defects of the audit's classes (data/releases/audit_examples.yaml)")
+    write_jsonl(data_dir.parent/"released"/"corpus_planted.jsonl", planted)
+    rows.append({"kind": "dataset", "id": cfg.releases.corpus.id, "what": f"train: {len(rc)} rows (conversations); planted: {len(planted)} defects"})
     # datasets: the corpus sources, with the hand-written records planted
     instr = read_jsonl(data_dir/"instructions_en"/"train.jsonl")
     one = [r for r in instr if [t["role"] for t in r["messages"]] in (["user", "assistant"], ["system", "user", "assistant"])]

@@ -98,9 +98,10 @@ def hub_ids(cfg: Profile) -> list[tuple[str, str]]:
     "(repo type, id) of every hub repository the profile names (run-folder and local paths left out)."
     m = cfg.models
     models = [m.teacher, m.teacher_fp8, m.teacher_fp8_reference, m.judge, m.translator_base, m.translator_reference,
-              m.corpus_translator, *m.bases.values(), m.alrage_judge]
+              m.corpus_translator, *m.bases.values(), m.alrage_judge, *cfg.releases.models.values()]
     data = [cfg.datasets.supervision_en.id, cfg.datasets.parallel_candidates.id, cfg.datasets.mt_eval.id,
-            *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources]]
+            *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources],
+            cfg.hala.corpus.id, cfg.releases.corpus.id]
     return [("model", r) for r in dict.fromkeys(models) if is_hub_id(r)] + [("dataset", r) for r in dict.fromkeys(data) if is_hub_id(r)]
 
 def disk_needed(cfg: Profile) -> float:

@@ -16,7 +16,7 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
 
 # %% auto #0
 __all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'hub_command', 'docs_command', 'pin_command', 'check_command', 'main']
+           'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command', 'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -202,6 +202,34 @@ def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[s
     print(f"hala check: profile {cfg.profile}: " + (f"{len(problems)} prerequisite(s) missing" if problems else "every prerequisite holds"))
     return problems
 
+def verify_command(profile: str = "paper", overrides: Sequence[str] = (), sizes: Sequence[str] = (), force: bool = False):
+    "`hala verify-release`: the released Hala models scored with our evaluation, beside the paper's table and our reproduction (`hala.releases.verify_release`)."
+    from hala.core import table_markdown
+    from hala.releases import RELEASES_STAGE, verify_release
+    cfg = setup_env(load_profile(profile, list(overrides)))
+    table, times = verify_release(cfg, sizes or None, force)
+    out = cfg.stage_dir(RELEASES_STAGE)/"verify.csv"
+    table.to_csv(out, index=False)
+    print(table_markdown(table)); print()
+    for t in times.to_dict("records"): print(f"hala verify-release: {t['model']}: {t['items']} items in {t['seconds']} s")
+    print(f"hala verify-release: {out}")
+    return table
+
+def audit_command(profile: str = "paper", overrides: Sequence[str] = (), dataset: str = "", config: Optional[str] = None, split: str = "train",
+                  fmt: str = "sharegpt", limit: Optional[int] = None, by_source: bool = False):
+    "`hala audit-corpus`: per-class defect rates, with an example each, of any Arabic chat dataset (a hub id or a JSON/JSONL file)."
+    from hala.core import CorpusSource, table_markdown
+    from hala.releases import audit_rows, audit_table
+    from hala.sft import load_chats
+    cfg = setup_env(load_profile(profile, list(overrides)))
+    if fmt not in ("sharegpt", "messages"): raise HalaError(f"--format {fmt}: an Arabic chat dataset is `sharegpt` (conversations) or `messages`")
+    src = CorpusSource(name="audit", id=dataset, config=config, split=split, limit=limit, format=fmt, fields={})
+    rows, bad = load_chats(cfg, src)
+    table = audit_table(audit_rows(rows, cfg.corpus), rows, by_source=by_source)
+    print(table_markdown(table)); print()
+    print(f"hala audit-corpus: {len(rows)} chats of {dataset} audited" + "".join(f"; {n} not chats ({r})" for r, n in bad.items()))
+    return table
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hala", description="The Hala recipe: reproduce the paper stage by stage.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -252,6 +280,19 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("action", choices=["start", "stop", "status"])
     h.add_argument("--profile", default="toy")
     h.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v = sub.add_parser("verify-release", help="score the released Hala models with our evaluation beside the paper's table and our reproduction")
+    v.add_argument("--profile", default="paper")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    v.add_argument("--size", dest="sizes", action="append", default=[], help="a key of releases.models (repeatable; default: evaluate.suite_sizes, else every size)")
+    v.add_argument("--force", action="store_true", help="evaluate again even when cached")
+    a = sub.add_parser("audit-corpus", help="per-class defect rates of an Arabic chat dataset (the released corpus by default)")
+    a.add_argument("--profile", default="paper")
+    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    a.add_argument("--dataset", default=None, help="hub id or JSON/JSONL file [releases.corpus.id]")
+    a.add_argument("--config", default=None); a.add_argument("--split", default="train")
+    a.add_argument("--format", dest="fmt", default="sharegpt", help="sharegpt (conversations: from/value) or messages (role/content) [sharegpt]")
+    a.add_argument("--limit", type=int, default=None, help="records to audit [releases.audit_records]")
+    a.add_argument("--by-source", action="store_true", help="one table per value of the dataset's `source` column")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
     s.add_argument("--profile", default="toy")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -284,6 +325,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             docs_command(args.profile, args.overrides)
         elif args.cmd == "pin":
             pin_command(args.profile, args.overrides)
+        elif args.cmd == "verify-release":
+            verify_command(args.profile, args.overrides, args.sizes, args.force)
+        elif args.cmd == "audit-corpus":
+            cfg = load_profile(args.profile, args.overrides)
+            if args.limit is not None and args.limit < 1: raise HalaError(f"--limit {args.limit}: give a positive number of records")
+            audit_command(args.profile, args.overrides, args.dataset or cfg.releases.corpus.id, args.config, args.split, args.fmt,
+                          args.limit or cfg.releases.audit_records, args.by_source)
         elif args.cmd == "check":
             if check_command(args.profile, args.overrides): return 2
         else:

@@ -19,13 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 __all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir',
            'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'SFT', 'Distill',
            'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate',
-           'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld',
-           'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs',
-           'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations', 'setup_env',
-           'seed_everything', 'save_fig', 'fmt_number', 'table_markdown', 'save_table', 'save_metrics', 'config_hash',
-           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
-           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
-           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+           'ReleaseCost', 'Releases', 'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
+           'TokenizerSpec', 'ToyWorld', 'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl',
+           'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten',
+           'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'fmt_number', 'table_markdown',
+           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
+           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
+           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
+           'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -197,6 +198,7 @@ class HalaModels(_Strict):
     packing: bool
     packing_strategy: Literal["bfd", "bfd_split", "wrapped"]
     packing_bench_steps: int = Field(ge=0)  # steps trained with and without packing to measure padding and speed
+    corpus: CorpusSource  # the stage input: stage 05's corpus (`run:05_translate_corpus/corpus`) or a hub dataset, e.g. the released corpus
     heldout_records: PositiveInt  # corpus chats held out (Arabic and their English originals)
     save_steps: PositiveInt  # checkpoint interval: a relaunch resumes from the last
     launch: dict[str, str]  # size -> accelerate config file (data/accelerate/)
@@ -229,6 +231,23 @@ class Evaluate(_Strict):
     limit: Optional[PositiveInt]  # items per task (None: all)
     mt_items: PositiveInt  # held-out EN->AR pairs in the translation task
     mt_max_new_tokens: PositiveInt
+
+# %% ../nbs/00_core.ipynb #r3l3as01
+class ReleaseCost(_Strict):
+    "Figures for the time estimate of `hala verify-release` at the paper's scale (stated assumptions, not measurements)."
+    suite_items: PositiveInt  # items in the six benchmarks
+    items_per_second: dict[str, float]  # size -> items scored a second on one GPU
+    assumption: str
+
+class Releases(_Strict):
+    "The authors' releases as stage inputs: `hala verify-release`, `hala audit-corpus` and stage 10."
+    models: dict[str, str]  # size -> the released Hala model (the final, merged one)
+    corpus: CorpusSource  # the released Arabic corpus
+    tolerance: float = Field(ge=0)  # acc_norm points a released score may differ from another beyond two standard errors
+    audit_records: Optional[PositiveInt]  # records of each dataset the audit reads (None: all)
+    sft_size: str  # the size stage 10 fine-tunes from the released corpus
+    sft_max_steps: int = Field(ge=0)  # its steps: a check that the released corpus trains (the full run is stage 06 with hala.corpus set to it)
+    cost: ReleaseCost
 
 # %% ../nbs/00_core.ipynb #f3f7c13c
 class Cluster(_Strict):
@@ -300,6 +319,7 @@ STAGE_OUTPUTS = {  # what each stage writes for later stages, by name -> its pla
     "06_sft": {"model": "{size}/model", "train_info": "{size}/train_info.json"},
     "07_merge": {"merged": "{size}/merged"},
     "08_evaluate": {"items": "items.json"},
+    "10_releases": {"sft": "sft-{size}"},
 }
 
 def stage_output(run_dir: Path, stage: str, name: str, **fill) -> Path:
@@ -334,6 +354,7 @@ class Profile(_Strict):
     hala: HalaModels
     merge: Merge
     evaluate: Evaluate
+    releases: Releases
     toy_world: ToyWorld
 
     @model_validator(mode="after")
@@ -341,6 +362,7 @@ class Profile(_Strict):
         for s in self.hala.sizes:
             if s not in self.models.bases: raise ValueError(f"hala.sizes: '{s}' is not a key of models.bases ({', '.join(self.models.bases)})")
             if s not in self.hala.launch: raise ValueError(f"hala.launch has no accelerate config for size '{s}'")
+        if self.releases.sft_size not in self.models.bases: raise ValueError(f"releases.sft_size: '{self.releases.sft_size}' is not a key of models.bases")
         if self.translator.eval_max_new_tokens is None: raise ValueError("translator.eval_max_new_tokens: required (stage 04 scores the translator by generating)")
         return self
 
@@ -481,11 +503,12 @@ def _parse_overrides(overrides) -> list[tuple[str, Any]]:
     return out
 
 def _set_key(d: dict, key: str, val, profile: str):
-    "Set a dotted key in nested dicts; an unknown key is an error naming it."
+    "Set a dotted key in nested dicts (a number indexes a list: `corpus.sources.0.limit`); an unknown key is an error naming it."
     parts, cur = key.split("."), d
     for i, p in enumerate(parts):
-        if not isinstance(cur, dict) or p not in cur:
-            known = ", ".join(sorted(cur)) if isinstance(cur, dict) else "none (not a section)"
+        if isinstance(cur, list) and p.isdigit() and int(p) < len(cur): p = int(p)
+        elif not isinstance(cur, dict) or p not in cur:
+            known = ", ".join(sorted(cur)) if isinstance(cur, dict) else f"0..{len(cur) - 1}" if isinstance(cur, list) else "none (not a section)"
             where = ".".join(parts[:i]) or "top level"
             raise HalaError(f"unknown key '{key}' in profile '{profile}' (keys at {where}: {known})")
         if i == len(parts)-1: cur[p] = val
@@ -577,7 +600,7 @@ TOY_DIFFERENCES = {
     "hala.packing_bench_steps": _SCALE, "hala.heldout_records": _SCALE, "hala.save_steps": _SCALE,
     "merge.sweep": "scale: extra merges are cheap at pico size", "merge.dtype": _HW,
     "evaluate.backend": _HW, "evaluate.batch_size": _HW, "evaluate.mt_items": _SCALE, "evaluate.mt_max_new_tokens": _SCALE,
-    "evaluate.recipe_tasks.items": _SCALE,
+    "evaluate.recipe_tasks.items": _SCALE, "releases.audit_records": _SCALE, "releases.sft_max_steps": _SCALE,
     "evaluate.recipe_tasks.required": "scale-dependent threshold: at pico size the translated corpus carries no prompt-to-answer relation "
                                       "(every model at chance on hala_recipe_ar), so only the word-order task is required", "evaluate.judge_tensor_parallel": _HW, "evaluate.suite_sizes": "scale: the six benchmarks' 117 subsets on one size keep CI short",
     **{f"toy_world.{k}": "toy world: how stage 01 builds it (not built in the paper profile)" for k in (

@@ -84,11 +84,13 @@ def recipe_items(cfg: Profile) -> dict:
     "{items: {task: items}, skipped: {task: count}} of the four recipe tasks, and the count of held-out records without a user/assistant exchange."
     from hala.sft import corpus_split
     rt, held = cfg.evaluate.recipe_tasks, corpus_split(cfg)[1]
-    ex = [(first_exchange(r["messages"]), first_exchange(r["messages_en"])) for r in held]
+    english = bool(held) and "messages_en" in held[0]  # stage 05's corpus keeps the English originals; a released one may not
+    ex = [(first_exchange(r["messages"]), first_exchange(r["messages_en"]) if english else ("", "")) for r in held]
     ex = [(a, e) for a, e in ex if a and e]
+    en = ex if english else []  # no English originals: the English task has no items
     pairs = mt_eval_pairs(cfg)
     built = {"hala_recipe_ar": choice_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
-             "hala_recipe_en": choice_items([e[0] for _, e in ex], [e[1] for _, e in ex], rt.items, rt.choices, cfg.seed),
+             "hala_recipe_en": choice_items([e[0] for _, e in en], [e[1] for _, e in en], rt.items, rt.choices, cfg.seed),
              "hala_recipe_ar_order": order_items([a[0] for a, _ in ex], [a[1] for a, _ in ex], rt.items, rt.choices, cfg.seed),
              "hala_recipe_mt": choice_items([cfg.prompts.translator.replace("{text}", p["en"]) for p in pairs], [p["ar"] for p in pairs],
                                             rt.items, rt.choices, cfg.seed)}

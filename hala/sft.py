@@ -22,16 +22,41 @@ def check_size(cfg: Profile, size: str):
     if size not in cfg.hala.sizes: raise HalaError(f"size '{size}' is not one of hala.sizes ({', '.join(cfg.hala.sizes)})")
 
 # %% auto #0
-__all__ = ['SFT_STAGE', 'check_size', 'corpus_split', 'chat_records', 'chat_dataset', 'load_tokenizer', 'CountingCollator',
-           'sft_args', 'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
+__all__ = ['SFT_STAGE', 'check_size', 'load_chats', 'corpus_split', 'chat_records', 'chat_dataset', 'load_tokenizer',
+           'CountingCollator', 'sft_args', 'train_size', 'launch', 'logits_bytes', 'eval_batch_size', 'heldout_losses']
 
 # %% ../nbs/06_sft.ipynb #b9cd3854
-def corpus_split(cfg: Profile) -> tuple:
-    "(train, held-out) of stage 05's corpus: a seeded permutation, the first `hala.heldout_records` held out. The training part stays an Arrow dataset (memory-mapped): 4.5M records never become a Python list in every process."
-    from datasets import load_from_disk
-    p = cfg.output("05_translate_corpus", "corpus")
-    if not p.exists(): raise HalaError(f"the Arabic corpus is not built ({p}): run stage 05_translate_corpus first")
-    ds = load_from_disk(str(p))
+def load_chats(cfg: Profile, src=None) -> tuple:
+    "(Arrow dataset with `messages`, {reason: count} of records that are no chat) of a corpus stage input (default `hala.corpus`): stage 05's corpus folder (it also has `messages_en`), or a hub dataset read through its `format` (the released corpus: ShareGPT `conversations`)."
+    from collections import Counter
+    from datasets import load_dataset, load_from_disk
+    src = src or cfg.hala.corpus
+    if src.id.startswith("run:"):
+        p = Path(cfg.ref(src.id))
+        if not p.exists(): raise HalaError(f"the Arabic corpus is not built ({p}): run stage 05_translate_corpus first, or set hala.corpus to a hub dataset")
+        ds = load_from_disk(str(p))
+        return (ds.select(range(min(len(ds), src.limit))) if src.limit else ds), {}
+    from hala.corpus import BadRecord, adapt, reason_kind
+    local = Path(src.id) if Path(src.id).is_absolute() else project_root()/src.id
+    try:
+        if src.id.endswith((".json", ".jsonl")):  # a local file
+            if not local.exists(): raise HalaError(f"corpus file {src.id} not found")
+            ds = load_dataset("json", data_files=str(local), split="train")
+        else: ds = load_dataset(cfg.load_ref(src.id, "datasets"), src.config, split=src.split)  # pinned commit; stand-ins refused outside the toy
+    except HalaError: raise
+    except Exception as e: raise HalaError(f"dataset {src.id} [{src.config or 'default'}/{src.split}] could not be read: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if src.limit: ds = ds.select(range(min(len(ds), src.limit)))
+    def chat(rec, i):  # `row`: the record's place in the dataset, kept when records that are no chat are left out
+        try: return {"messages": adapt(dict(rec), src.format, src.fields), "bad": "", "row": i}
+        except BadRecord as e: return {"messages": [], "bad": reason_kind(str(e)), "row": i}
+    ds = ds.map(chat, with_indices=True, remove_columns=ds.column_names, desc=f"chats of {src.id}")
+    bad = Counter(r for r in ds["bad"] if r)
+    return ds.filter(lambda r: not r["bad"], desc="keeping the chats").remove_columns("bad"), dict(bad)
+
+def corpus_split(cfg: Profile, src=None) -> tuple:
+    "(train, held-out) of the corpus (`load_chats`): a seeded permutation, the first `hala.heldout_records` held out. The training part stays an Arrow dataset (memory-mapped): 4.5M records never become a Python list in every process."
+    ds, _ = load_chats(cfg, src)
+    if len(ds) == 0: raise HalaError(f"the corpus {(src or cfg.hala.corpus).id} has no chat records")
     idx = list(range(len(ds))); random.Random(cfg.seed).shuffle(idx)
     n = min(cfg.hala.heldout_records, len(ds) // 5)
     return ds.select(idx[n:]), ds.select(idx[:n]).to_list()
@@ -80,15 +105,15 @@ def sft_args(cfg: Profile, out_dir: Path, packing: bool, max_steps: Optional[int
 
 # %% ../nbs/06_sft.ipynb #b01a3d17
 def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] = None, max_steps: Optional[int] = None,
-               save: bool = True) -> dict:
-    "Fine-tune `models.bases[size]` on the corpus (this process's share under accelerate); returns the run's info."
+               save: bool = True, src=None) -> dict:
+    "Fine-tune `models.bases[size]` on the corpus (`src`, default `hala.corpus`; this process's share under accelerate); returns the run's info."
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
     seed_everything(cfg.seed)
     packing = cfg.hala.packing if packing is None else packing
-    train, held = corpus_split(cfg)
+    train, held = corpus_split(cfg, src)
     tok = load_tokenizer(cfg, size)
     model = AutoModelForCausalLM.from_pretrained(cfg.load_ref(cfg.models.bases[size]), dtype=torch.bfloat16 if cfg.hala.train.bf16 else torch.float32)
     args = sft_args(cfg, out_dir, packing, max_steps)

@@ -100,7 +100,7 @@ def build_site(cfg: Profile, out: Optional[Path] = None) -> Path:
 RESULT_PREFIXES = {  # which results files (by name prefix) each stage writes
     "00_core": ("profile",), "01_assets": ("assets_",), "02_teacher_fp8": ("teacher_fp8_",), "03_distill": ("distill_",),
     "04_translator": ("translator_",), "05_translate_corpus": ("corpus_",), "06_sft": ("sft_",), "07_merge": ("merge_",),
-    "08_evaluate": ("eval_",), "09_report": ("report_",)}
+    "08_evaluate": ("eval_",), "09_report": ("report_",), "10_releases": ("releases_",)}
 
 def results_readme(cfg: Profile) -> Path:
     "Write `results/<profile>/README.md`: per stage, its committed figures (inline) and tables (linked), then the wall-clock results."

@@ -53,7 +53,7 @@ SMALL = ["toy_world.teacher_train.steps=40", "toy_world.pretrain.steps=10", "toy
          "datasets.supervision_en.limit=40", "datasets.parallel_candidates.limit=200", "distill.judge_train.max_steps=10",
          "translator.max_steps=10", "translator.eval_max_new_tokens=8",
          "corpus.max_new_tokens=16", "hala.sizes=[350M]", "hala.train.max_steps=4", "hala.packing_bench_steps=2",
-         "merge.sweep=[0.0, 1.0]"]
+         "merge.sweep=[0.0, 1.0]", "releases.sft_max_steps=4", "releases.audit_records=200"]
 
 def test_same_seed_gives_identical_committed_results(roots):
     "Everything of results/<profile>/ that is committed (figures, tables, metrics, items, the README page) comes out byte for byte the same; only notebooks, timings and the site may differ."
