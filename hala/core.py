@@ -93,14 +93,16 @@ class Prompts(_Strict):
 
 # %% ../nbs/00_core.ipynb #a6d600ec
 class Engine(_Strict):
-    "The generation engine: backend, the vLLM environment, batching and sharding."
-    backend: Literal["transformers", "vllm"]
+    "The generation engine: backend, the vLLM environment, batching and sharding, and the Ray cluster."
+    backend: Literal["transformers", "vllm", "ray"]  # ray: vLLM engines through Ray Data, over a cluster's GPUs
     vllm_python: str
     dtype: Literal["bfloat16", "float16", "float32"]
     batch_size: PositiveInt
     shard_size: PositiveInt
     max_model_len: PositiveInt
     gpu_memory_utilization: float = Field(gt=0, le=1)
+    ray_address: Optional[str]  # the Ray cluster (`ray start --head` prints it); None: $RAY_ADDRESS, else a Ray instance per job
+    ray_gpus: int = Field(ge=0)  # GPUs a Ray job spreads engines over: replicas = ray_gpus // tensor_parallel (on CPU: one engine)
 
 class FP8(_Strict):
     "llmcompressor settings for the FP8 teacher, and how its parity and throughput are measured."
@@ -583,7 +585,7 @@ TOY_DIFFERENCES = {
     "hub.endpoint": "hardware: where the hub is (the local hub of stage 01's stand-ins, on loopback)",
     "hub.revisions": "hardware: where the hub is (the local hub's stand-ins have their own commits, pinned by stage 01)",
     "datasets.supervision_en.limit": _SCALE, "datasets.parallel_candidates.limit": _SCALE,
-    "engine.backend": "hardware: transformers on CPU (the vLLM worker is checked by a test)", "engine.batch_size": _SCALE,
+    "engine.backend": "hardware: transformers on CPU (the vLLM worker and the Ray path are checked by tests; `--set engine.backend=ray` runs the toy through Ray)", "engine.ray_gpus": _HW, "engine.batch_size": _SCALE,
     "engine.shard_size": _SCALE, "engine.max_model_len": _SCALE, "engine.gpu_memory_utilization": _HW,
     "fp8.tensor_parallel": _HW, "fp8.parity_pairs": _SCALE, "fp8.parity_max_new_tokens": _SCALE,
     "fp8.throughput_batch_sizes": _SCALE, "fp8.throughput_requests": _SCALE, "fp8.throughput_new_tokens": _SCALE,

@@ -14,9 +14,10 @@ from typing import Optional, Protocol, Sequence
 from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'check_request', 'Job', 'Backend', 'too_long', 'TransformersBackend', 'shard_results', 'run_shards',
-           'run_job', 'vllm_worker_main', 'VLLMBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device',
-           'isolated', 'bare_decode', 'bench_generate']
+__all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
+           'split_requests', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job', 'log_engine',
+           'engine_runs', 'vllm_worker_main', 'VLLMBackend', 'ray_processor_config', 'ray_driver_main', 'RayBackend',
+           'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated', 'bare_decode', 'bench_generate']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -25,10 +26,13 @@ def check_request(r) -> Optional[str]:
     "None if `r` is a well-formed request, else the reason it is not."
     if not isinstance(r, dict): return "request is not an object"
     if not isinstance(r.get("id"), str) or not r["id"]: return "missing or non-string id"
-    has_m, has_p = "messages" in r, "prompt" in r
-    if has_m == has_p: return "needs exactly one of messages or prompt"
-    if has_p and (not isinstance(r["prompt"], str) or not r["prompt"]): return "prompt is not a non-empty string"
-    if has_m:
+    has = [k for k in ("messages", "prompt", "prompt_ids") if k in r]
+    if len(has) != 1: return "needs exactly one of messages, prompt or prompt_ids"
+    if has == ["prompt"] and (not isinstance(r["prompt"], str) or not r["prompt"]): return "prompt is not a non-empty string"
+    if has == ["prompt_ids"] and (not isinstance(r["prompt_ids"], list) or not r["prompt_ids"]
+                                  or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in r["prompt_ids"])):
+        return "prompt_ids is not a non-empty list of token ids"
+    if has == ["messages"]:
         m = r["messages"]
         if not isinstance(m, list) or not m: return "messages is not a non-empty list"
         for t in m:
@@ -39,9 +43,26 @@ def check_request(r) -> Optional[str]:
     if "ignore_eos" in r and not isinstance(r["ignore_eos"], bool): return "ignore_eos must be true or false"
     for k in ("temperature", "top_p"):
         if k in r and (not isinstance(r[k], (int, float)) or isinstance(r[k], bool) or r[k] < 0): return f"{k} must be a non-negative number"
-    unknown = set(r) - {"id", "messages", "prompt", *DEFAULTS}
+    unknown = set(r) - {"id", "messages", "prompt", "prompt_ids", *DEFAULTS}
     if unknown: return f"unknown field(s): {', '.join(sorted(unknown))}"
     return None
+
+# %% ../nbs/00c_engine.ipynb #enc01cd
+def encode_requests(tok, requests: Sequence[dict]) -> list[dict]:
+    "Requests as `{id, prompt_ids, ...settings}`: chats rendered by `tok`'s chat template, prompts as they are, tokenized once with `add_special_tokens=False`; malformed requests and ones already encoded pass through unchanged."
+    from hala.textgen import chat_prompt
+    todo = [k for k, r in enumerate(requests) if check_request(r) is None and "prompt_ids" not in r]
+    texts = [requests[k]["prompt"] if "prompt" in requests[k] else chat_prompt(tok, requests[k]["messages"]) for k in todo]
+    ids = tok(texts, add_special_tokens=False)["input_ids"] if texts else []
+    out = list(requests)
+    for k, i in zip(todo, ids):
+        r = requests[k]
+        out[k] = {"id": r["id"], "prompt_ids": list(i), **{s: r[s] for s in DEFAULTS if s in r}}
+    return out
+
+def request_settings(r: dict) -> dict:
+    "A request's sampling settings, the defaults filled in."
+    return {k: r.get(k, v) for k, v in DEFAULTS.items()}
 
 # %% ../nbs/00c_engine.ipynb #c64e069b
 def _digest(requests: list) -> str:
@@ -49,9 +70,12 @@ def _digest(requests: list) -> str:
     for r in requests: h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode()); h.update(b"\n")
     return h.hexdigest()[:16]
 
+JOB_FORMAT = 2  # request shards hold token ids (`encode_requests`)
+
 class Job:
     "A generation job in a folder: request shards written once, result shards written as they finish."
-    def __init__(self, job_dir: Path, requests: Sequence[dict], shard_size: int = 64):
+    def __init__(self, job_dir: Path, requests: Sequence[dict], shard_size: int = 64,
+                 encode=None):  # each shard's requests pass through it as they are written (`run_job`: `encode_requests`)
         self.dir = Path(job_dir)
         ids = [r.get("id") if isinstance(r, dict) else None for r in requests]
         seen, dup = set(), set()
@@ -64,14 +88,17 @@ class Job:
             old = json.loads(meta.read_text(encoding="utf-8"))
             if old["digest"] != digest:
                 raise HalaError(f"{self.dir} holds another job (digest {old['digest']} != {digest}); use a new folder")
+            if old.get("format") != JOB_FORMAT:
+                raise HalaError(f"{self.dir} holds a job of an older format (requests as text, not token ids); use a new folder")
             self.n_shards = old["n_shards"]
         else:
             (self.dir/"requests").mkdir(parents=True, exist_ok=True)
             (self.dir/"results").mkdir(exist_ok=True)
             self.n_shards = max(1, -(-len(requests) // shard_size))
             for s in range(self.n_shards):
-                write_jsonl(self.request_path(s), requests[s * shard_size:(s + 1) * shard_size])
-            write_json_atomic(meta, {"digest": digest, "n_requests": len(requests), "n_shards": self.n_shards,
+                part = list(requests[s * shard_size:(s + 1) * shard_size])
+                write_jsonl(self.request_path(s), encode(part) if encode else part)
+            write_json_atomic(meta, {"digest": digest, "format": JOB_FORMAT, "n_requests": len(requests), "n_shards": self.n_shards,
                                      "shard_size": shard_size})
         self.n_requests = len(requests)
 
@@ -104,8 +131,9 @@ class Job:
 
 # %% ../nbs/00c_engine.ipynb #2ddc5171
 class Backend(Protocol):
-    "What `run_job` generates with: `generate(requests)` per shard in this process (`TransformersBackend`); a backend that runs a whole job folder in a worker process has `run(job, on_shard)` instead (`VLLMBackend`)."
+    "What `run_job` generates with. `tokenizer`: the model's own, which `encode_requests` renders and tokenizes with. Then either `generate(requests)`: one shard's encoded requests, in this process (`TransformersBackend`); or `run(job, on_shard)`: the whole job folder, elsewhere (`VLLMBackend`, `RayBackend`)."
     name: str
+    tokenizer: object
     def generate(self, requests: list[dict]) -> list[dict]: ...
 
 def too_long(prompt_tokens: int, max_new_tokens: int, context: int) -> Optional[str]:
@@ -113,6 +141,16 @@ def too_long(prompt_tokens: int, max_new_tokens: int, context: int) -> Optional[
     if prompt_tokens + max_new_tokens > context:
         return f"prompt of {prompt_tokens} tokens + {max_new_tokens} new exceeds the context of {context}"
     return None
+
+def split_requests(reqs: Sequence[dict], context: int) -> tuple[list[dict], dict[str, dict]]:
+    "(the well-formed requests a backend generates, {id: failure} of those that do not fit `context`): what every backend does with a shard before generating. Malformed requests are left out (`shard_results` answers them)."
+    ok, failed = [], {}
+    for r in reqs:
+        if check_request(r) is not None: continue
+        if "prompt_ids" not in r: raise HalaError(f"request {r['id']} has no prompt_ids: `run_job` encodes requests (`encode_requests`) before a backend sees them")
+        if err := too_long(len(r["prompt_ids"]), request_settings(r)["max_new_tokens"], context): failed[r["id"]] = {"id": r["id"], "error": err}
+        else: ok.append(r)
+    return ok, failed
 
 class TransformersBackend:
     "Generation with transformers: a model and tokenizer (objects, or a path / hub id to load), batched by length."
@@ -126,25 +164,19 @@ class TransformersBackend:
         self.model, self.tok, self.batch_size = model.eval(), tok, batch_size
         self.max_len = getattr(model.config, "max_position_embeddings", None) or 10**9
 
-    def prompt(self, r: dict) -> str:
-        from hala.textgen import chat_prompt
-        return r["prompt"] if "prompt" in r else chat_prompt(self.tok, r["messages"])
+    @property
+    def tokenizer(self): return self.tok
 
     def generate(self, requests: list[dict]) -> list[dict]:
         from hala.textgen import generate_batch
-        out, groups = {}, {}
-        for r in requests:
-            p = self.prompt(r)
-            n = len(self.tok(p, add_special_tokens=False)["input_ids"])
-            s = {k: r.get(k, v) for k, v in DEFAULTS.items()}
-            if err := too_long(n, s["max_new_tokens"], self.max_len):
-                out[r["id"]] = {"id": r["id"], "error": err}; continue
-            groups.setdefault(tuple(sorted(s.items())), []).append((r["id"], p))
+        ok, out = split_requests(requests, self.max_len)
+        groups = {}
+        for r in ok: groups.setdefault(tuple(sorted(request_settings(r).items())), []).append(r)
         for settings, items in groups.items():
             s = dict(settings)
-            res = generate_batch(self.model, self.tok, [p for _, p in items], s["max_new_tokens"], self.batch_size,
+            res = generate_batch(self.model, self.tok, [r["prompt_ids"] for r in items], s["max_new_tokens"], self.batch_size,
                                  temperature=s["temperature"], top_p=s["top_p"], ignore_eos=s["ignore_eos"])
-            for (i, _), g in zip(items, res): out[i] = {"id": i, **g}
+            for r, g in zip(items, res): out[r["id"]] = {"id": r["id"], **g}
         return [out[r["id"]] for r in requests]
 
 # %% ../nbs/00c_engine.ipynb #92f39a43
@@ -172,9 +204,10 @@ def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
             shard_size: int = 64,  # requests per shard (the unit of resumption)
             progress: bool = True,  # tqdm bar with requests/s and tokens/s
            ) -> dict[str, dict]:
-    "Generate results for `requests` in a resumable, sharded job folder; returns {id: result}."
+    "Generate results for `requests` in a resumable, sharded job folder (requests encoded once with the backend's tokenizer); returns {id: result}."
     from tqdm.auto import tqdm
-    job = Job(job_dir, list(requests), shard_size)
+    tok = backend.tokenizer
+    job = Job(job_dir, list(requests), shard_size, encode=lambda part: encode_requests(tok, part))  # encoded shard by shard as written
     done = job.n_requests - sum(len(job.requests(s)) for s in job.pending())
     bar = tqdm(total=job.n_requests, initial=done, desc=f"generate ({backend.name})", unit="req", disable=not progress)
     t0, toks = time.time(), [0]
@@ -189,8 +222,21 @@ def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
     return job.collect()
 
 # %% ../nbs/00c_engine.ipynb #96fc8c9f
+def log_engine(job: Job, **record) -> None:
+    "Append one engine run's record (engine, start-ups, start-up and generation seconds, tokens) to the job's `engine.jsonl`."
+    with open(job.dir/"engine.jsonl", "a", encoding="utf-8") as f: f.write(json.dumps(record) + "\n")
+
+def engine_runs(root: Path) -> list[dict]:
+    "Every engine run recorded under `root` (its jobs' `engine.jsonl`): how many start-ups a stage cost."
+    return [json.loads(l) for p in sorted(Path(root).rglob("engine.jsonl")) for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
+
+def _sampling(s: dict) -> dict:
+    "vLLM `SamplingParams` keywords of a request's settings (greedy: top_p 1)."
+    return {"temperature": float(s["temperature"]), "top_p": float(s["top_p"]) if s["temperature"] > 0 else 1.0,
+            "max_tokens": int(s["max_new_tokens"]), "ignore_eos": bool(s["ignore_eos"])}
+
 def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the vLLM worker (run under the vLLM environment's Python): generate a job's pending shards."
+    "Entry point of the vLLM worker (run under the vLLM environment's Python): generate a job's pending shards from their token ids."
     import argparse
     ap = argparse.ArgumentParser(prog="hala-vllm-worker")
     ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
@@ -198,55 +244,56 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     ap.add_argument("--max-num-seqs", type=int, default=256)
     a = ap.parse_args(argv)
+    t0 = time.time()
     from vllm import LLM, SamplingParams
     job = Job.open(a.job_dir)
     llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
               gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
-    tok = llm.get_tokenizer()
+    startup, gen_s, toks = time.time() - t0, 0.0, 0
     for s in job.pending():
         reqs = job.requests(s)
-        ok, prompts, params, gen = [], [], [], {}
-        for r in reqs:
-            if check_request(r) is not None: continue
-            p = r["prompt"] if "prompt" in r else tok.apply_chat_template(r["messages"], tokenize=False, add_generation_prompt=True)
-            ids = tok(p, add_special_tokens=False)["input_ids"]  # the prompt is complete (a chat template wrote its BOS): add nothing
-            n = len(ids)
-            d = {k: r.get(k, v) for k, v in DEFAULTS.items()}
-            if err := too_long(n, d["max_new_tokens"], a.max_model_len):
-                gen[r["id"]] = {"id": r["id"], "error": err}; continue
-            ok.append(r); prompts.append({"prompt_token_ids": ids})  # token ids: vLLM would otherwise add a second BOS
-            params.append(SamplingParams(temperature=d["temperature"], top_p=d["top_p"] if d["temperature"] > 0 else 1.0,
-                                         max_tokens=d["max_new_tokens"], ignore_eos=d["ignore_eos"]))
-        outs = llm.generate(prompts, params, use_tqdm=False) if prompts else []
-        for r, p, o in zip(ok, prompts, outs):
+        ok, gen = split_requests(reqs, a.max_model_len)
+        t = time.time()
+        outs = llm.generate([{"prompt_token_ids": r["prompt_ids"]} for r in ok],  # token ids: nothing is added to them
+                            [SamplingParams(**_sampling(request_settings(r))) for r in ok], use_tqdm=False) if ok else []
+        gen_s += time.time() - t
+        for r, o in zip(ok, outs):
             c = o.outputs[0]
-            gen[r["id"]] = {"id": r["id"], "text": c.text.strip(), "prompt_tokens": len(o.prompt_token_ids),
+            gen[r["id"]] = {"id": r["id"], "text": c.text.strip(), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
                             "new_tokens": len(c.token_ids), "finish": "stop" if c.finish_reason == "stop" else "length"}
+            toks += len(c.token_ids)
         job.save(s, shard_results(reqs, gen, s))
+    log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(gen_s, 3), new_tokens=toks)
     return 0
 
 # %% ../nbs/00c_engine.ipynb #dc6cac91
-class VLLMBackend:
-    "Generation with vLLM, run as a worker process under the vLLM environment's Python."
-    name = "vllm"
-    def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16",
-                 tensor_parallel: int = 1, max_model_len: int = 4096, gpu_memory_utilization: float = 0.9,
-                 env: Optional[dict] = None, batch_size: int = 256):
-        self.model, self.python, self.env = str(model), Path(python), env or {}
-        self.args = ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
-                     "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size)]
+class _WorkerBackend:
+    "A backend that runs a job folder in a worker process under the vLLM environment's Python and follows its result files."
+    worker = ""  # `hala.engine` function the worker runs
+    def __init__(self, model: str, python: str | Path, args: list[str], env: Optional[dict] = None, tokenizer=None):
+        self.model, self.python, self.args, self.env, self._tok = str(model), Path(python), args, env or {}, tokenizer
         if not self.python.exists():
             raise HalaError(f"no vLLM environment at {self.python}: create it as the README says (section 'The vLLM environment')")
+
+    @property
+    def tokenizer(self):
+        "The model's tokenizer, loaded here in the main environment (from `tokenizer`, a folder, when given): requests are encoded once, before the worker starts."
+        if self._tok is None or isinstance(self._tok, (str, Path)):
+            from transformers import AutoTokenizer
+            self._tok = AutoTokenizer.from_pretrained(str(self._tok or self.model))
+        return self._tok
+
+    def command(self, job: Job) -> list[str]:
+        code = f"import sys; from hala.engine import {self.worker}; sys.exit({self.worker}(sys.argv[1:]))"
+        return [str(self.python), "-c", code, str(job.dir), "--model", self.model, *self.args]
 
     def run(self, job: Job, on_shard) -> None:
         "Start the worker on the job folder, follow its result shards, and raise with its log's tail if it fails."
         import subprocess
         before = set(range(job.n_shards)) - set(job.pending())
-        log = job.dir/"vllm_worker.log"
-        code = "import sys; from hala.engine import vllm_worker_main; sys.exit(vllm_worker_main(sys.argv[1:]))"
+        log = job.dir/f"{self.name}_worker.log"
         with open(log, "a", encoding="utf-8") as lf:
-            p = subprocess.Popen([str(self.python), "-c", code, str(job.dir), "--model", self.model, *self.args],
-                                 stdout=lf, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+            p = subprocess.Popen(self.command(job), stdout=lf, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
             seen = set(before)
             while True:
                 rc = p.poll()
@@ -256,7 +303,99 @@ class VLLMBackend:
                 time.sleep(0.5)
         if rc != 0:
             tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
-            raise RuntimeError(f"vLLM worker exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
+            raise RuntimeError(f"{self.name} worker exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
+
+class VLLMBackend(_WorkerBackend):
+    "Generation with vLLM: one engine in a worker process under the vLLM environment's Python, for the whole job."
+    name, worker = "vllm", "vllm_worker_main"
+    def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16",
+                 tensor_parallel: int = 1, max_model_len: int = 4096, gpu_memory_utilization: float = 0.9,
+                 env: Optional[dict] = None, batch_size: int = 256, tokenizer=None):
+        super().__init__(model, python, ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
+                                         "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size)], env, tokenizer)
+
+# %% ../nbs/00c_engine.ipynb #ray01cd
+def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int,
+                         tensor_parallel: int = 1, replicas: int = 1, batch_size: int = 64, device: str = "cuda"):
+    "Ray Data's `vLLMEngineProcessorConfig` for a job: `replicas` engines of `tensor_parallel` GPUs each (on CPU: one CPU each), token ids in, Ray's chat-template and tokenize stages off."
+    from ray.data.llm import vLLMEngineProcessorConfig
+    engine = dict(dtype=dtype, max_model_len=max_model_len, gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+                  tensor_parallel_size=tensor_parallel, seed=0)
+    placement = ({"bundles": [{"CPU": 1}]} if device == "cpu" else  # vLLM on CPU: one CPU-only worker per engine
+                 {"bundles": [{"GPU": 1, "CPU": 1}] * tensor_parallel, "strategy": "STRICT_PACK"})  # an engine's GPUs on one machine
+    return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=engine, concurrency=replicas, batch_size=batch_size,
+                                     chat_template_stage=False, tokenize_stage=False, detokenize_stage=False,
+                                     log_engine_metrics=False,  # else vLLM's metrics wrapper imports ray.serve
+                                     placement_group_config=placement)
+
+def _ray_row(row: dict) -> dict:
+    "A processor output row as the driver keeps it."
+    return {"shard": int(row["shard"]), "rid": row["rid"], "text": row["generated_text"], "token_ids": [int(t) for t in row["generated_tokens"]],
+            "prompt_tokens": int(row["num_input_tokens"]), "max_new_tokens": int(row["max_new_tokens"]), "ignore_eos": bool(row["ignore_eos"])}
+
+def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
+    "Entry point of the Ray driver (run under the vLLM environment's Python): a job's pending shards through Ray Data's vLLM processor, each shard written once complete."
+    import argparse
+    ap = argparse.ArgumentParser(prog="hala-ray-driver")
+    ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
+    ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
+    ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    ap.add_argument("--max-num-seqs", type=int, default=256); ap.add_argument("--replicas", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=64); ap.add_argument("--device", default="cuda")
+    ap.add_argument("--address", default=None); ap.add_argument("--num-cpus", type=int, default=None)
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    job = Job.open(a.job_dir)
+    pending = job.pending()
+    if not pending: return 0
+    reqs, gen, need, rows = {}, {}, {}, []
+    for s in pending:
+        reqs[s] = job.requests(s)
+        ok, gen[s] = split_requests(reqs[s], a.max_model_len)
+        need[s] = len(ok)
+        rows += [{"shard": s, "rid": r["id"], "tokenized_prompt": r["prompt_ids"], "sampling_params": _sampling(request_settings(r)),
+                  "max_new_tokens": request_settings(r)["max_new_tokens"], "ignore_eos": request_settings(r)["ignore_eos"]} for r in ok]
+    for s in pending:
+        if need[s] == 0: job.save(s, shard_results(reqs[s], gen[s], s))  # nothing to generate: answered now
+    if not rows: return 0
+    import ray
+    from transformers import GenerationConfig
+    try: eos = GenerationConfig.from_pretrained(a.model).eos_token_id
+    except OSError: eos = None
+    stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+    address = a.address or os.environ.get("RAY_ADDRESS") or None
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, **({} if address else {"num_cpus": a.num_cpus}))
+    from ray.data.llm import build_processor
+    cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
+                               a.replicas, a.batch_size, a.device)
+    proc = build_processor(cfg, postprocess=_ray_row)
+    done = {s: 0 for s in pending}
+    first, toks, toks_first = None, 0, 0
+    for row in proc(ray.data.from_items(rows)).iter_rows():
+        if first is None: first, toks_first = time.time(), len(row["token_ids"])
+        s, ids = row["shard"], row["token_ids"]
+        stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
+        gen[s][row["rid"]] = {"id": row["rid"], "text": row["text"].strip(), "token_ids": ids, "prompt_tokens": row["prompt_tokens"],
+                              "new_tokens": len(ids), "finish": "stop" if stop else "length"}
+        toks += len(ids); done[s] += 1
+        if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result
+    end = time.time()
+    log_engine(job, engine="ray", startups=a.replicas, startup_s=round(first - t0, 3), generate_s=round(end - first, 3),
+               new_tokens=toks, steady_tokens=toks - toks_first)
+    ray.shutdown()
+    return 0
+
+class RayBackend(_WorkerBackend):
+    "Generation through Ray Data's vLLM processor: `replicas` engines over the cluster's GPUs, the driver under the vLLM environment's Python."
+    name, worker = "ray", "ray_driver_main"
+    def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16", tensor_parallel: int = 1,
+                 max_model_len: int = 4096, gpu_memory_utilization: float = 0.9, env: Optional[dict] = None, batch_size: int = 256,
+                 replicas: int = 1, device: str = "cuda", address: Optional[str] = None, num_cpus: Optional[int] = None, tokenizer=None):
+        args = ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
+                "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size), "--replicas", str(replicas),
+                "--batch-size", str(batch_size), "--device", device]
+        super().__init__(model, python, args + (["--address", address] if address else []) + (["--num-cpus", str(num_cpus)] if num_cpus else []),
+                         env, tokenizer)
 
 # %% ../nbs/00c_engine.ipynb #d1d398ca
 def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optional[str] = None, tensor_parallel: int = 1,
@@ -264,10 +403,15 @@ def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optio
     "The profile's generation backend (`engine.backend`, or `backend`) for a model reference (hub id, `run:` path or local path)."
     e, path = cfg.engine, cfg.load_ref(str(model_ref))
     bs = batch_size or e.batch_size
+    env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
     if (backend or e.backend) == "vllm":
-        env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
         return VLLMBackend(path, cfg.path(e.vllm_python), dtype or e.dtype, tensor_parallel, e.max_model_len,
                            e.gpu_memory_utilization, env, bs)
+    if (backend or e.backend) == "ray":
+        dev = torch_device(cfg)
+        replicas = max(1, e.ray_gpus // tensor_parallel) if dev == "cuda" else 1  # every engine takes tensor_parallel GPUs; on CPU one engine
+        return RayBackend(path, cfg.path(e.vllm_python), dtype or e.dtype, tensor_parallel, e.max_model_len, e.gpu_memory_utilization,
+                          env, bs, replicas, dev, e.ray_address, None if dev == "cuda" else max(2, cfg.threads))
     return TransformersBackend(path, batch_size=bs, device=torch_device(cfg), dtype=dtype or e.dtype)
 
 def model_fingerprint(ref: str) -> str:
@@ -286,7 +430,7 @@ def model_fingerprint(ref: str) -> str:
 def job_dir(root: Path, name: str, requests: Sequence[dict], **ident) -> Path:
     "A job folder under `root` named by `name` and a digest of the requests and `ident` (model, dtype, ...); a local model counts by its fingerprint."
     ident = {k: model_fingerprint(v) if isinstance(v, (str, Path)) and Path(str(v)).is_dir() else v for k, v in ident.items()}
-    return Path(root)/"jobs"/f"{name}-{_digest([*requests, ident])[:10]}"
+    return Path(root)/"jobs"/f"{name}-{_digest([*requests, ident, {'job_format': JOB_FORMAT}])[:10]}"
 
 def torch_device(cfg) -> str:
     "The torch device the profile asks for and this machine has: `cuda` for device cuda/auto with a GPU, else `cpu`."

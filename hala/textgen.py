@@ -68,7 +68,7 @@ def stop_ids(tok, family: Optional[dict] = None) -> list[int]:
 
 # %% ../nbs/00b_textgen.ipynb #accf970f
 def generate_batch(model, tok,
-                   prompts: Sequence[str],  # already-formatted prompt strings
+                   prompts: Sequence,  # already-formatted prompt strings, or their token ids
                    max_new_tokens: int = 64,  # cap on generated tokens per prompt
                    batch_size: int = 32,  # prompts per forward batch
                    temperature: float = 0.0,  # 0: greedy; > 0: sampling
@@ -77,12 +77,12 @@ def generate_batch(model, tok,
                    progress: bool = False,  # show a tqdm bar over prompts
                    ignore_eos: bool = False,  # always generate `max_new_tokens` (benchmarks)
                   ) -> list[dict]:
-    "Continuations of `prompts` as dicts (text, prompt_tokens, new_tokens, finish), batched by length, in input order."
+    "Continuations of `prompts` as dicts (text, token_ids, prompt_tokens, new_tokens, finish), batched by length, in input order."
     import torch
     from tqdm.auto import tqdm
     old_side = tok.padding_side
     tok.padding_side = "left"
-    enc = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    enc = [tok(p, add_special_tokens=False)["input_ids"] if isinstance(p, str) else list(p) for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: len(enc[i]))
     out: list[dict] = [{}] * len(prompts)
     eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else tok.eos_token_id
@@ -103,7 +103,7 @@ def generate_batch(model, tok,
                 end = next((j for j, t in enumerate(row) if t in stops), None)
                 stop = end is not None and not ignore_eos
                 n = end + 1 if stop else len(row)
-                out[i] = {"text": tok.decode(row[:n], skip_special_tokens=True).strip(), "prompt_tokens": len(enc[i]),
+                out[i] = {"text": tok.decode(row[:n], skip_special_tokens=True).strip(), "token_ids": row[:n], "prompt_tokens": len(enc[i]),
                           "new_tokens": n, "finish": "stop" if stop else "length"}
             bar.update(len(idx))
     finally:

@@ -1,0 +1,101 @@
+"""Generation through Ray Data (`engine.backend: ray`) on a local Ray head of 2 CPUs: the plain vLLM path's results exactly,
+and a driver killed with SIGKILL mid-job, rerun, ends with them too. The GPU path's configuration is checked as objects."""
+import json, os, re, shutil, signal, socket, subprocess, tempfile, time
+
+import pytest
+
+from conftest import ROOT
+from hala.core import read_jsonl
+from hala.engine import Job, RayBackend, VLLMBackend, encode_requests, engine_runs, run_job
+from hala.textgen import translation_messages
+
+VLLM_PY, RAY = ROOT/".venv-vllm"/"bin"/"python", ROOT/".venv-vllm"/"bin"/"ray"
+ENV = {"VLLM_CPU_KVCACHE_SPACE": "1"}
+
+
+def _need_vllm_env():
+    if not (VLLM_PY.exists() and RAY.exists()):
+        why = f"the vLLM environment with ray[data] at {VLLM_PY.parent.parent} (README, 'The vLLM environment')"
+        if os.environ.get("CI"): pytest.fail(f"CI must build {why} (.ci/run)")
+        pytest.skip(f"needs {why}")
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    "A Ray head of 2 CPUs with a capped object store, in a temporary folder of its own; its processes are killed by process group."
+    _need_vllm_env()
+    tmp = tempfile.mkdtemp(prefix="hray", dir="/tmp")  # short: Ray's socket paths must stay under 107 characters
+    s = socket.socket(); s.bind(("", 0)); port = s.getsockname()[1]; s.close()
+    log = open(os.path.join(tmp, "head.log"), "w")
+    p = subprocess.Popen([str(RAY), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2", "--object-store-memory", str(200 * 2**20),
+                          "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", os.path.join(tmp, "t")],
+                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                         env={**os.environ, "RAY_AUTH_MODE": "disabled"})  # a head for this test alone: no token to hand out (a cluster keeps Ray's default, README)
+    try:
+        address, t0 = None, time.time()
+        while address is None and time.time() - t0 < 120 and p.poll() is None:
+            m = re.search(r"ray start --address='([^']+)'", open(os.path.join(tmp, "head.log")).read())
+            address = m.group(1) if m else None
+            time.sleep(0.5)
+        assert address, open(os.path.join(tmp, "head.log")).read()[-2000:]
+        yield address
+    finally:
+        try: os.killpg(p.pid, signal.SIGKILL)  # the head and everything it started share its process group
+        except ProcessLookupError: pass
+        p.wait(30); log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_ray_matches_plain_vllm_and_a_killed_driver_resumes_to_the_same_results(toy_run, ray_head, tmp_path):
+    runs = toy_run[1]
+    teacher = str(runs/"01_assets"/"released"/"bf16"/"teacher")
+    pairs = read_jsonl(runs/"01_assets"/"data"/"parallel"/"test.jsonl")[:64]
+    reqs = [{"id": str(i), "messages": translation_messages(p["en"], "Translate from English to Arabic: {text}"),
+             "max_new_tokens": 256 if i % 4 else 24, "ignore_eos": i % 4 != 0} for i, p in enumerate(pairs)]  # long ones give the kill its time
+    plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16), shard_size=8, progress=False)
+    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16, 1, "cpu", ray_head)
+    job = Job(tmp_path/"ray", reqs, 8, encode=lambda part: encode_requests(ray.tokenizer, part))  # what run_job writes
+    p = subprocess.Popen(ray.command(job), stdout=open(tmp_path/"driver.log", "w"), stderr=subprocess.STDOUT, env={**os.environ, **ENV})
+    t0 = time.time()
+    while len(job.pending()) == job.n_shards and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
+    assert p.poll() is None, "the driver finished before it could be killed: " + (tmp_path/"driver.log").read_text()[-1500:]
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    left = len(job.pending())
+    assert 0 < left < job.n_shards, left  # killed mid-job: some shards written, some not
+    got = run_job(reqs, tmp_path/"ray", ray, shard_size=8, progress=False)  # rerun: only the pending shards
+    keys = ("text", "token_ids", "finish", "new_tokens", "prompt_tokens")
+    assert {k: {x: v[x] for x in keys} for k, v in got.items()} == {k: {x: v[x] for x in keys} for k, v in plain.items()}
+    lines = [json.loads(l)["id"] for f in sorted((tmp_path/"ray"/"results").glob("*.jsonl")) for l in f.read_text().splitlines()]
+    assert sorted(lines) == sorted(r["id"] for r in reqs)  # no id lost or written twice
+    runs_ = engine_runs(tmp_path/"ray")
+    assert [r["engine"] for r in runs_] == ["ray"] and runs_[0]["startups"] == 1  # the rerun: one replica, one engine
+    assert all(got[r["id"]]["finish"] == "length" and got[r["id"]]["new_tokens"] == 256 for r in reqs if r["ignore_eos"])  # ran to the cap
+
+
+def test_the_gpu_configuration_asks_ray_for_replicas_of_tensor_parallel_gpus():
+    _need_vllm_env()
+    code = ("from hala.engine import ray_processor_config as c; import json; "
+            "g = c('CohereLabs/command-a-translate-08-2025', 'bfloat16', 8192, 0.9, 256, tensor_parallel=8, replicas=2, batch_size=64); "
+            "k = c('m', 'float32', 512, 0.2, 16, device='cpu'); "
+            "print(json.dumps([g.concurrency, g.engine_kwargs['tensor_parallel_size'], g.placement_group_config, g.batch_size, "
+            "g.log_engine_metrics, k.placement_group_config, g.chat_template_stage, g.tokenize_stage]))")
+    r = subprocess.run([str(VLLM_PY), "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    conc, tp, pg, bs, metrics, cpu_pg, chat, tok = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (conc, tp, bs, metrics) == (2, 8, 64, False)
+    used = lambda bundles: [{k: v for k, v in b.items() if v} for b in bundles]  # Ray writes the resources a bundle lacks as 0
+    assert used(pg["bundles"]) == [{"GPU": 1, "CPU": 1}] * 8 and pg["strategy"] == "STRICT_PACK"  # one engine's 8 GPUs on one machine
+    assert used(cpu_pg["bundles"]) == [{"CPU": 1}] and chat in (False, {"enabled": False}) and tok in (False, {"enabled": False})
+
+
+def test_backend_for_spreads_ray_engines_over_the_profile_s_gpus(monkeypatch):
+    from hala.core import load_profile
+    from hala import engine
+    cfg = load_profile("paper")
+    monkeypatch.setattr(engine, "torch_device", lambda c: "cuda")
+    monkeypatch.setattr(type(cfg), "load_ref", lambda self, ref, repo_type="models": ref)
+    if not VLLM_PY.exists(): monkeypatch.setattr(engine._WorkerBackend, "__init__", lambda self, m, py, args, env=None, tok=None: setattr(self, "args", args))
+    b = engine.backend_for(cfg, cfg.models.teacher, tensor_parallel=8)
+    assert isinstance(b, RayBackend) and b.args[b.args.index("--replicas") + 1] == "1"  # 8 GPUs / 8 per engine
+    b = engine.backend_for(cfg, cfg.models.translator_base)
+    assert b.args[b.args.index("--replicas") + 1] == "8" and b.args[b.args.index("--tensor-parallel") + 1] == "1"
