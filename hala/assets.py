@@ -278,8 +278,8 @@ def pico_config(spec, tok):
                                                   sliding_window=512)
     if spec.arch == "lfm2":
         kinds = ["conv" if i % 2 == 0 else "full_attention" for i in range(spec.layers)]
-        return Lfm2Config(**common, layer_types=kinds, block_auto_adjust_ff_dim=False,
-                          conv_L_cache=3)
+        return Lfm2Config(**common, layer_types=kinds, block_auto_adjust_ff_dim=False, conv_L_cache=3,
+                          block_dim=spec.hidden, conv_dim=spec.hidden, conv_dim_out=spec.hidden)  # as LFM2's config.json has them: vLLM reads them
     if spec.arch == "qwen2": return Qwen2Config(**common)
     return LlamaConfig(**common, head_dim=hd)
 
@@ -371,7 +371,7 @@ def build_model(cfg: Profile, role: str, data_dir: Path, tok_dir: Path, force: b
     train = tw.teacher_train if teacher else tw.pretrain
     key = {"spec": spec.model_dump(), "train": train.model_dump(), "seed": cfg.seed, "teacher": teacher,
            "template": cfg.prompts.teacher_translate if teacher else None,
-           "tokenizer": (tok_dir/"step.json").read_text(), "v": 2}
+           "tokenizer": (tok_dir/"step.json").read_text(), "v": 3}
     def build(d: Path):
         tok = AutoTokenizer.from_pretrained(tok_dir/spec.arch)
         model = pico_model(spec, tok, cfg.seed)

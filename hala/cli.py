@@ -15,8 +15,9 @@ from .core import (HalaError, Profile, load_profile, project_root, setup_env, st
                        manifest_path, read_manifest, stage_fanout, stage_variants)
 
 # %% auto #0
-__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm', 'translate_slice',
-           'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command', 'audit_command', 'main']
+__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm',
+           'translate_command', 'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command',
+           'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -111,11 +112,12 @@ def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[di
 
 # %% ../nbs/00a_cli.ipynb #c0ff03ec
 def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 64, batch_size: int = 32,
-          new_tokens: int = 32, naive_requests: int = 16) -> dict:
-    "Run `bench_generate` on the profile's teacher and held-out requests; print and save the result."
+          new_tokens: int = 32, naive_requests: int = 16, vllm: bool = False, shard_size: int = 64) -> dict:
+    "Run `bench_generate` (and with `vllm`, `bench_vllm`) on the profile's teacher and held-out requests; print and save the record."
+    import os
     cfg = setup_env(load_profile(profile, list(overrides)))
     from hala.core import mt_eval_pairs
-    from hala.engine import bench_generate
+    from hala.engine import bench_generate, bench_vllm, torch_device
     from hala.textgen import translation_messages
     from hala.hub import revisions_file
     if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
@@ -124,13 +126,25 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model, tok = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(teacher)
-    msgs = [translation_messages(r["en"], cfg.prompts.teacher_translate) for r in mt_eval_pairs(cfg)[:requests]]
-    res = bench_generate(model, tok, msgs, new_tokens, batch_size, naive_requests)
-    res.update(model=cfg.models.teacher, profile=cfg.profile, threads=torch.get_num_threads())
+    pairs = mt_eval_pairs(cfg)
+    msgs = [translation_messages(pairs[i % len(pairs)]["en"], cfg.prompts.teacher_translate) for i in range(requests)]
+    res = {"transformers": bench_generate(model, tok, msgs, new_tokens, batch_size, naive_requests)}
+    t = res["transformers"]
+    print(f"transformers: naive loop {t['naive_tok_s']:.0f} tok/s | engine {t['engine_tok_s']:.0f} tok/s | limit (bare loop, the engine's batches) "
+          f"{t['limit_tok_s']:.0f} tok/s; engine / naive = {t['engine_vs_naive']:.2f}x, engine / limit = {t['engine_vs_limit']:.2f}")
+    if vllm:
+        env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
+        dev = torch_device(cfg)
+        res["vllm"] = v = bench_vllm(teacher, tok, msgs, new_tokens, batch_size, shard_size, cfg.path(cfg.engine.vllm_python),
+                                     "float32" if dev == "cpu" else cfg.engine.dtype, cfg.engine.max_model_len, cfg.engine.gpu_memory_utilization, env, dev)
+        print(f"vLLM, steady state: bare LLM.generate {v['bare_tok_s']:.0f} tok/s | ours (plain) {v['vllm_tok_s']:.0f} tok/s | ours (Ray) "
+              f"{v['ray_tok_s']:.0f} tok/s; harness / bare = {v['vllm_vs_bare']:.2f} (plain), {v['ray_vs_bare']:.2f} (Ray); "
+              f"start-up {v['bare_startup_s']:.0f} s bare, {v['vllm_startup_s']:.0f} s plain, {v['ray_startup_s']:.0f} s Ray")
+    res.update(model=cfg.models.teacher, profile=cfg.profile, threads=torch.get_num_threads(), requests=requests, new_tokens=new_tokens,
+               batch_size=batch_size)
     out = cfg.results_dir/"bench"/"generate.json"; out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1) + "\n")
-    print(f"naive loop {res['naive_tok_s']:.0f} tok/s | engine {res['engine_tok_s']:.0f} tok/s | bare batched loop {res['bare_tok_s']:.0f} tok/s")
-    print(f"engine / naive = {res['engine_vs_naive']:.2f}x   engine / bare = {res['engine_vs_bare']:.2f}   ({requests} requests, batch {batch_size}, {new_tokens} tokens each) -> {out}")
+    print(f"-> {out}")
     return res
 
 # %% ../nbs/00a_cli.ipynb #6048d95e
@@ -152,15 +166,14 @@ def bench_fp8_gemm(profile: str = "toy", overrides: Sequence[str] = (), hidden: 
     return rows
 
 # %% ../nbs/00a_cli.ipynb #e0f78e7d
-def translate_slice(profile: str = "toy", shard: str = "0/1", overrides: Sequence[str] = (), progress: bool = True) -> dict:
-    "Translate the chunks of slice `shard` ('i/n') of stage 05 for a profile."
+def translate_command(profile: str = "toy", overrides: Sequence[str] = (), progress: bool = True) -> dict:
+    "Stage 05's translation for a profile, outside the notebook (with `engine.backend: ray`, from any machine that reaches the Ray cluster)."
     cfg = setup_env(load_profile(profile, list(overrides)))
-    from hala.corpus import parse_shard, translate_corpus
-    parse_shard(shard)  # a bad slice is an error before anything loads
+    from hala.corpus import translate_corpus
     if not Path(cfg.ref(cfg.models.corpus_translator)).exists() and cfg.models.corpus_translator.startswith("run:"):
         raise HalaError(f"the translator {cfg.models.corpus_translator} is not built: run `hala reproduce --profile {cfg.profile} --stages 04` first")
-    r = translate_corpus(cfg, shard=shard, progress=progress)
-    print(f"slice {shard}: {r['translated_now']} chunk(s) translated now, {r['chunks']} in the slice; chunks in {r['work_dir']}")
+    r = translate_corpus(cfg, progress=progress)
+    print(f"hala translate-corpus: {r['translated_now']} chunk(s) translated now, {r['chunks']} in all; chunks in {r['work_dir']}")
     return r
 
 # %% ../nbs/00a_cli.ipynb #c122463b
@@ -242,20 +255,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="benchmarks (timings live here, not in tests)")
     b.add_argument("what", choices=["generate", "fp8-gemm"],
-                   help="generate: engine vs naive loop vs bare batched loop; fp8-gemm: FP8 vs BF16 GEMMs (GPU)")
+                   help="generate: engine vs naive loop vs the limit (and --vllm: bare vLLM vs our vLLM and Ray paths); fp8-gemm: FP8 vs BF16 GEMMs (GPU)")
     b.add_argument("--profile", default="toy")
     b.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     b.add_argument("--requests", type=int, default=64, help="requests (held-out translation prompts) [64]")
     b.add_argument("--batch-size", type=int, default=32, help="batch size of the engine and the bare loop [32]")
     b.add_argument("--new-tokens", type=int, default=32, help="tokens generated per request, EOS ignored [32]")
     b.add_argument("--naive-requests", type=int, default=16, help="requests timed in the naive loop [16]")
+    b.add_argument("--vllm", action="store_true", help="generate: also bare vLLM vs our plain vLLM and Ray paths (the vLLM environment)")
+    b.add_argument("--shard-size", type=int, default=64, help="generate --vllm: requests per shard of our paths [64]")
     b.add_argument("--hidden", type=int, default=12288, help="fp8-gemm: hidden size [12288, a 111B model's]")
     b.add_argument("--width", type=int, default=36864, help="fp8-gemm: output width [36864]")
     b.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256, 1024], help="fp8-gemm: batch sizes")
-    t = sub.add_parser("translate-corpus", help="stage 05's translation for one slice of the chunks (for many machines)")
+    t = sub.add_parser("translate-corpus", help="stage 05's translation outside the notebook (one job for the corpus; on a Ray cluster with engine.backend ray)")
     t.add_argument("--profile", default="toy")
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    t.add_argument("--shard", default="0/1", help="this machine's slice i/n: every n-th chunk from the i-th [0/1]")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     ts = sub.add_parser("train-size", help="stage 06's SFT of one size (what `accelerate launch` runs in each process)")
     ts.add_argument("--profile", default="toy")
@@ -316,9 +330,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from hala.translator import train_translator
             train_translator(cfg, Path(args.out))
         elif args.cmd == "translate-corpus":
-            translate_slice(args.profile, args.shard, args.overrides, progress=not args.no_progress)
+            translate_command(args.profile, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":
-            bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests)
+            bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests, args.vllm, args.shard_size)
         elif args.cmd == "hub":
             hub_command(args.action, args.profile, args.overrides)
         elif args.cmd == "docs":

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .core import HalaError, Profile, project_root, read_jsonl, write_jsonl
-from .engine import backend_for, job_dir, model_fingerprint, run_job
+from .engine import backend_for, engine_runs, job_dir, model_fingerprint, run_job
 from .textgen import ARABIC_SCRIPT, translation_messages
 
 # %% auto #0
 __all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'BadRecord', 'adapt', 'check_chat', 'read_source',
            'Sources', 'reason_kind', 'normalize', 'split_turn', 'fit_segments', 'piece_defects', 'repair_piece',
-           'turn_defects', 'record_pieces', 'assemble', 'SegmentCache', 'plan_chunks', 'parse_shard', 'work_dir',
+           'turn_defects', 'record_pieces', 'assemble', 'SegmentCache', 'plan_chunks', 'work_dir', 'chunk_records',
            'translate_corpus', 'assemble_corpus']
 
 # %% ../nbs/05_translate_corpus.ipynb #d313dfef
@@ -380,13 +380,6 @@ def plan_chunks(cfg: Profile, sources: Optional[Sources] = None) -> list[dict]:
                            "name": f"{src.name}-{s:09d}"})
     return chunks
 
-def parse_shard(shard: str) -> tuple[int, int]:
-    "`'i/n'` as (i, n), checked."
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(shard))
-    if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
-        raise HalaError(f"--shard must be i/n with 0 <= i < n (got '{shard}')")
-    return int(m.group(1)), int(m.group(2))
-
 # %% ../nbs/05_translate_corpus.ipynb #3a704bc4
 def _code_hash() -> str:
     "Hash of the exported `hala.corpus` source: a change in splitting or auditing starts a fresh work folder."
@@ -404,71 +397,83 @@ def _ntok(cfg: Profile, model: str):
     tok = AutoTokenizer.from_pretrained(cfg.load_ref(model))
     return lambda s: len(tok(s, add_special_tokens=False)["input_ids"])
 
+def chunk_records(cfg: Profile, reader: Sources, c: dict, ntok) -> tuple[list[dict], list[dict], list]:
+    "(records, the well-formed ones, their pieces) of chunk `c`: each record normalized (or rejected with its reason), a repeated id rejected as a duplicate."
+    cc = cfg.corpus
+    src = next(s for s in cc.sources if s.name == c["source"])
+    rows_src, first = reader.rows(src), reader.first_index(src)
+    recs = []
+    for k in range(c["start"], c["end"]):
+        raw = rows_src[k]
+        r = normalize(raw, src, k, cc.max_turn_chars, cc.max_turns)
+        if "reason" not in r and isinstance(raw, dict) and "id" in raw and first.get(raw["id"]) != k:
+            r = {"id": r["id"], "source": src.name, "reason": f"duplicate id (first at record {first[raw['id']]})"}
+        recs.append(r)
+    ok = [r for r in recs if "reason" not in r]
+    return recs, ok, [record_pieces(r["messages"], ntok, cc.max_segment_tokens) for r in ok]
+
+def _segments(pieces: list) -> list[str]:
+    return [t for ps in pieces for turn in ps for k, t in turn if k == "prose"]
+
 def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (default: models.corpus_translator)
-                     shard: str = "0/1",  # this machine's slice: every n-th chunk from the i-th
                      progress: bool = True) -> dict:
-    "Translate this slice's unfinished chunks; returns counts of the chunks done now and before."
+    "Translate every unfinished chunk: the new segments of all of them deduplicated and submitted as one generation job (one engine, or one Ray pipeline, for the corpus), then each chunk assembled, audited and written."
     from tqdm.auto import tqdm
     cc, model = cfg.corpus, model or cfg.models.corpus_translator
-    i, n = parse_shard(shard)
     wd = work_dir(cfg, model); (wd/"chunks").mkdir(parents=True, exist_ok=True)
     reader = Sources(cfg)
-    todo = [c for c in plan_chunks(cfg, reader) if c["n"] % n == i]
-    pending = [c for c in todo if not (wd/"chunks"/f"{c['name']}.jsonl").exists()]
-    if not pending: return {"chunks": len(todo), "translated_now": 0, "work_dir": str(wd)}
-    ntok, backend = _ntok(cfg, model), backend_for(cfg, model)
-    cache = SegmentCache(wd/"cache"/f"segments-{i}-of-{n}.sqlite")
-    sources, t_gen, toks = {s.name: s for s in cc.sources}, 0.0, 0
+    chunks = plan_chunks(cfg, reader)
+    pending = [c for c in chunks if not (wd/"chunks"/f"{c['name']}.jsonl").exists()]
+    if not pending: return {"chunks": len(chunks), "translated_now": 0, "work_dir": str(wd)}
+    ntok = _ntok(cfg, model)
+    cache = SegmentCache(wd/"cache"/"segments.sqlite")
     try:
-        for c in tqdm(pending, desc=f"corpus chunks (slice {i}/{n})", unit="chunk", disable=not progress):
-            src = sources[c["source"]]
-            rows_src, first = reader.rows(src), reader.first_index(src)
-            recs = []
-            for k in range(c["start"], c["end"]):
-                raw = rows_src[k]
-                r = normalize(raw, src, k, cc.max_turn_chars, cc.max_turns)
-                if "reason" not in r and isinstance(raw, dict) and "id" in raw and first.get(raw["id"]) != k:
-                    r = {"id": r["id"], "source": src.name, "reason": f"duplicate id (first at record {first[raw['id']]})"}
-                recs.append(r)
-            ok = [r for r in recs if "reason" not in r]
-            pieces = [record_pieces(r["messages"], ntok, cc.max_segment_tokens) for r in ok]
-            segs = [t for ps in pieces for turn in ps for k, t in turn if k == "prose"]
+        owner = {}  # segment key -> (the first pending chunk that needs it, the segment)
+        for c in tqdm(pending, desc="corpus chunks: segments", unit="chunk", disable=not progress):
+            for s in dict.fromkeys(_segments(chunk_records(cfg, reader, c, ntok)[2])): owner.setdefault(_key(s), (c["n"], s))
+        cached = cache.get(list(owner))
+        need = {k: s for k, (_, s) in owner.items() if k not in cached}
+        t_gen, toks = 0.0, 0
+        if need:  # one job for the whole corpus: one engine start-up (per replica), not one per chunk
+            reqs = [{"id": k, "messages": translation_messages(s, cfg.prompts.translator),
+                     "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * ntok(s)) + 8)} for k, s in need.items()]
+            jd = job_dir(wd, "segments", reqs, model=cfg.load_ref(model))
+            t0 = time.time()
+            res = run_job(reqs, jd, backend_for(cfg, model), cfg.engine.shard_size, progress=progress)
+            t_gen, toks = time.time() - t0, sum(r.get("new_tokens", 0) for r in res.values())
+            with open(wd/"engine.jsonl", "a", encoding="utf-8") as f:  # kept after the job folder goes: how many engines the corpus started
+                for e in engine_runs(jd): f.write(json.dumps(e) + "\n")
+            for n in sorted({owner[k][0] for k in res}):  # each translation cached under the chunk that first needed it
+                cache.put(n, {k: {x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")}
+                              for k, r in res.items() if owner[k][0] == n})
+            cached = cache.get(list(owner))
+            shutil.rmtree(jd, ignore_errors=True)  # now in the cache
+        for c in tqdm(pending, desc="corpus chunks: assembled", unit="chunk", disable=not progress):
+            recs, ok, pieces = chunk_records(cfg, reader, c, ntok)
+            segs = _segments(pieces)
             keys = {s: _key(s) for s in dict.fromkeys(segs)}  # unique segments, in order
-            cached = cache.get(list(keys.values()))
-            fresh = [s for s, k in keys.items() if k not in cached or cached[k][0] >= c["n"]]  # this chunk's to translate
-            n_tok = {s: ntok(s) for s in fresh}
-            need = [s for s in fresh if keys[s] not in cached]  # (not yet cached: a resumed chunk may have cached them)
-            if need:
-                reqs = [{"id": keys[s], "messages": translation_messages(s, cfg.prompts.translator),
-                         "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * n_tok[s]) + 8)} for s in need]
-                jd = job_dir(wd, c["name"], reqs, model=cfg.load_ref(model))
-                t0 = time.time()
-                res = run_job(reqs, jd, backend, cfg.engine.shard_size, progress=False)
-                t_gen += time.time() - t0; toks += sum(r.get("new_tokens", 0) for r in res.values())
-                kept = {k: {x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")} for k, r in res.items()}
-                cache.put(c["n"], kept)
-                cached.update({k: (c["n"], v) for k, v in kept.items()})
+            fresh = [s for s, k in keys.items() if cached[k][0] >= c["n"]]  # translated for this chunk (no earlier chunk had them)
             tr = {s: cached[k][1] for s, k in keys.items()}
             done = iter([assemble(r, p, tr, cc) for r, p in zip(ok, pieces)])
             rows = [next(done) if "reason" not in r else {"id": r["id"], "source": r["source"], "status": "rejected", "reason": r["reason"]}
                     for r in recs]
             stats = {"segments": len(segs), "unique": len(keys), "translated": len(fresh),
-                     "served_from_cache": len(segs) - len(fresh), "source_tokens_translated": sum(n_tok.values()),
+                     "served_from_cache": len(segs) - len(fresh), "source_tokens_translated": sum(ntok(s) for s in fresh),
                      "new_tokens": sum(tr[s].get("new_tokens", 0) for s in fresh)}
             write_jsonl(wd/"chunks"/f"{c['name']}.jsonl", [{"chunk": c, "stats": stats}] + rows)
-            for d in (wd/"jobs").glob(f"{c['name']}-*"): shutil.rmtree(d, ignore_errors=True)  # now in the cache
     finally: cache.close()
-    return {"chunks": len(todo), "translated_now": len(pending), "work_dir": str(wd),
-            "generation_seconds": round(t_gen, 2), "new_tokens": toks}
+    return {"chunks": len(chunks), "translated_now": len(pending), "work_dir": str(wd),
+            "generation_seconds": round(t_gen, 2), "new_tokens": toks,
+            "engine_startups": sum(e["startups"] for e in engine_runs(wd))}  # vLLM and Ray record theirs; transformers loads in this process
 
 # %% ../nbs/05_translate_corpus.ipynb #96c8eef1
 def assemble_corpus(cfg: Profile, model: Optional[str] = None) -> tuple[list[dict], list[dict]]:
-    "(chunk headers, rows) of every chunk, in order; a missing chunk is an error naming the slices to run."
+    "(chunk headers, rows) of every chunk, in order; a missing chunk is an error saying what to run."
     wd = work_dir(cfg, model or cfg.models.corpus_translator)
     chunks = plan_chunks(cfg)
     missing = [c["name"] for c in chunks if not (wd/"chunks"/f"{c['name']}.jsonl").exists()]
     if missing: raise HalaError(f"{len(missing)} of {len(chunks)} corpus chunks are not translated yet (first: {missing[0]}): "
-                                f"run `hala translate-corpus --profile {cfg.profile} --shard i/n` for every slice, or this notebook")
+                                f"run `hala translate-corpus --profile {cfg.profile}`, or this notebook")
     heads, rows = [], []
     for c in chunks:
         h, *rs = read_jsonl(wd/"chunks"/f"{c['name']}.jsonl")

@@ -17,7 +17,8 @@ from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jso
 __all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
            'split_requests', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job', 'log_engine',
            'engine_runs', 'vllm_worker_main', 'VLLMBackend', 'ray_processor_config', 'ray_driver_main', 'RayBackend',
-           'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated', 'bare_decode', 'bench_generate']
+           'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated', 'bare_decode', 'bench_generate',
+           'vllm_bare_main', 'bench_vllm']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -236,7 +237,7 @@ def _sampling(s: dict) -> dict:
             "max_tokens": int(s["max_new_tokens"]), "ignore_eos": bool(s["ignore_eos"])}
 
 def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the vLLM worker (run under the vLLM environment's Python): generate a job's pending shards from their token ids."
+    "Entry point of the vLLM worker (run under the vLLM environment's Python): a job's pending shards from their token ids, fed to one engine continuously, each shard written once all of its requests are done."
     import argparse
     ap = argparse.ArgumentParser(prog="hala-vllm-worker")
     ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
@@ -249,22 +250,31 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
     job = Job.open(a.job_dir)
     llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
               gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
-    startup, gen_s, toks = time.time() - t0, 0.0, 0
-    for s in job.pending():
+    eng, startup, toks = llm.llm_engine, time.time() - t0, 0
+    t_loop = time.time()  # from here on, everything the harness does counts: reading, generating, writing
+    queue, open_, owner = list(job.pending()), {}, {}
+    def feed(s: int):
         reqs = job.requests(s)
         ok, gen = split_requests(reqs, a.max_model_len)
-        t = time.time()
-        outs = llm.generate([{"prompt_token_ids": r["prompt_ids"]} for r in ok],  # token ids: nothing is added to them
-                            [SamplingParams(**_sampling(request_settings(r))) for r in ok], use_tqdm=False) if ok else []
-        gen_s += time.time() - t
-        for r, o in zip(ok, outs):
-            c = o.outputs[0]
-            gen[r["id"]] = {"id": r["id"], "text": c.text.strip(), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
-                            "new_tokens": len(c.token_ids), "finish": "stop" if c.finish_reason == "stop" else "length"}
-            toks += len(c.token_ids)
-        job.save(s, shard_results(reqs, gen, s))
-    log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(gen_s, 3), new_tokens=toks)
+        open_[s] = [reqs, gen, len(ok)]
+        for r in ok:  # token ids: nothing is added to them
+            eng.add_request(f"{s}/{r['id']}", {"prompt_token_ids": r["prompt_ids"]}, SamplingParams(**_sampling(request_settings(r))))
+            owner[f"{s}/{r['id']}"] = (s, r["id"])  # outputs carry the id given here
+        if not ok: job.save(s, shard_results(reqs, gen, s)); del open_[s]
+    while queue or eng.has_unfinished_requests():
+        while queue and eng.get_num_unfinished_requests() < 4 * a.max_num_seqs: feed(queue.pop(0))  # the batch never runs dry between shards
+        if not eng.has_unfinished_requests(): continue
+        for o in eng.step():
+            if not o.finished: continue
+            s, rid = owner.pop(o.request_id)
+            c, st = o.outputs[0], open_[s]
+            st[1][rid] = {"id": rid, "text": c.text.strip(), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
+                          "new_tokens": len(c.token_ids), "finish": "stop" if c.finish_reason == "stop" else "length"}
+            toks += len(c.token_ids); st[2] -= 1
+            if st[2] == 0: job.save(s, shard_results(st[0], st[1], s)); del open_[s]  # whole shards only: a kill loses no result
+    log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(time.time() - t_loop, 3), new_tokens=toks)
     return 0
+
 
 # %% ../nbs/00c_engine.ipynb #dc6cac91
 class _WorkerBackend:
@@ -330,7 +340,7 @@ def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_
 
 def _ray_row(row: dict) -> dict:
     "A processor output row as the driver keeps it."
-    return {"shard": int(row["shard"]), "rid": row["rid"], "text": row["generated_text"], "token_ids": [int(t) for t in row["generated_tokens"]],
+    return {"shard": int(row["shard"]), "rid": row["rid"], "text": row["generated_text"], "token_ids": [int(t) for t in row["generated_tokens"]],  # plain lists: a block of them
             "prompt_tokens": int(row["num_input_tokens"]), "max_new_tokens": int(row["max_new_tokens"]), "ignore_eos": bool(row["ignore_eos"])}
 
 def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
@@ -364,21 +374,24 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError: eos = None
     stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
     address = a.address or os.environ.get("RAY_ADDRESS") or None
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, **({} if address else {"num_cpus": a.num_cpus}))
+    ray.init(address=address or "local",  # "local": a Ray instance of this job's own, never one left running on this machine
+             include_dashboard=False, log_to_driver=False, **({} if address else {"num_cpus": a.num_cpus}))
     from ray.data.llm import build_processor
     cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
                                a.replicas, a.batch_size, a.device)
     proc = build_processor(cfg, postprocess=_ray_row)
     done = {s: 0 for s in pending}
     first, toks, toks_first = None, 0, 0
-    for row in proc(ray.data.from_items(rows)).iter_rows():
-        if first is None: first, toks_first = time.time(), len(row["token_ids"])
-        s, ids = row["shard"], row["token_ids"]
-        stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
-        gen[s][row["rid"]] = {"id": row["rid"], "text": row["text"].strip(), "token_ids": ids, "prompt_tokens": row["prompt_tokens"],
-                              "new_tokens": len(ids), "finish": "stop" if stop else "length"}
-        toks += len(ids); done[s] += 1
-        if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result
+    for block in proc(ray.data.from_items(rows)).iter_batches(batch_size=None, batch_format="pandas"):  # blocks as they finish
+        block = block.to_dict("records")
+        if first is None: first, toks_first = time.time(), sum(len(r["token_ids"]) for r in block)  # steady state: after the first block
+        for row in block:
+            s, ids = int(row["shard"]), [int(t) for t in row["token_ids"]]
+            stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
+            gen[s][row["rid"]] = {"id": row["rid"], "text": row["text"].strip(), "token_ids": ids, "prompt_tokens": int(row["prompt_tokens"]),
+                                  "new_tokens": len(ids), "finish": "stop" if stop else "length"}
+            toks += len(ids); done[s] += 1
+            if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result
     end = time.time()
     log_engine(job, engine="ray", startups=a.replicas, startup_s=round(first - t0, 3), generate_s=round(end - first, 3),
                new_tokens=toks, steady_tokens=toks - toks_first)
@@ -390,10 +403,11 @@ class RayBackend(_WorkerBackend):
     name, worker = "ray", "ray_driver_main"
     def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16", tensor_parallel: int = 1,
                  max_model_len: int = 4096, gpu_memory_utilization: float = 0.9, env: Optional[dict] = None, batch_size: int = 256,
-                 replicas: int = 1, device: str = "cuda", address: Optional[str] = None, num_cpus: Optional[int] = None, tokenizer=None):
+                 replicas: int = 1, device: str = "cuda", address: Optional[str] = None, num_cpus: Optional[int] = None, tokenizer=None,
+                 block_rows: int = 256):  # rows per Ray Data block: larger blocks, less of Ray's per-block work beside the engine
         args = ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
                 "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size), "--replicas", str(replicas),
-                "--batch-size", str(batch_size), "--device", device]
+                "--batch-size", str(max(batch_size, block_rows)), "--device", device]
         super().__init__(model, python, args + (["--address", address] if address else []) + (["--num-cpus", str(num_cpus)] if num_cpus else []),
                          env, tokenizer)
 
@@ -459,15 +473,17 @@ def isolated(target: str,  # `module:function`, imported in the new process (a n
         return ex.submit(call, target, args, kwargs).result()
 
 # %% ../nbs/00c_engine.ipynb #090209e8
-def bare_decode(model, tok, prompts: Sequence[str], new_tokens: int, batch_size: int) -> int:
-    "Greedy decoding in a bare loop (left padding, KV cache, no stopping): the throughput limit; returns tokens made."
+def bare_decode(model, tok, prompts: Sequence, new_tokens: int, batch_size: int) -> int:
+    "Greedy decoding in a bare loop (left padding, KV cache, no stopping) over the engine's batches (prompts sorted by length, `batch_size` each): the throughput limit; returns tokens made."
     import torch
+    enc = [tok(p, add_special_tokens=False)["input_ids"] if isinstance(p, str) else list(p) for p in prompts]
+    enc.sort(key=len)  # the engine's batches: length-sorted, so padding is as small as the engine's
     tok.padding_side, made = "left", 0
     with torch.inference_mode():
-        for b in range(0, len(prompts), batch_size):
-            enc = tok(list(prompts[b:b + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False)
-            attn = enc["attention_mask"]; pos = (attn.cumsum(-1) - 1).clamp(min=0)
-            out = model(input_ids=enc["input_ids"], attention_mask=attn, position_ids=pos, use_cache=True)
+        for b in range(0, len(enc), batch_size):
+            batch = tok.pad({"input_ids": enc[b:b + batch_size]}, return_tensors="pt")
+            attn = batch["attention_mask"]; pos = (attn.cumsum(-1) - 1).clamp(min=0)
+            out = model(input_ids=batch["input_ids"], attention_mask=attn, position_ids=pos, use_cache=True)
             nxt = out.logits[:, -1].argmax(-1, keepdim=True)
             for _ in range(new_tokens - 1):
                 attn = torch.cat([attn, attn.new_ones(attn.shape[0], 1)], 1); pos = pos[:, -1:] + 1
@@ -478,7 +494,7 @@ def bare_decode(model, tok, prompts: Sequence[str], new_tokens: int, batch_size:
 
 def bench_generate(model, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32,
                    naive_requests: int = 16) -> dict:
-    "Tokens/s of a naive per-request loop, the engine (transformers backend) and a bare batched loop; and their ratios."
+    "Tokens/s of a naive per-request loop, the engine (transformers backend) and the limit (a bare loop over the engine's batches); and their ratios."
     import tempfile, torch
     from hala.textgen import chat_prompt
     prompts = [chat_prompt(tok, m) for m in messages]
@@ -495,7 +511,69 @@ def bench_generate(model, tok, messages: Sequence[list], new_tokens: int = 32, b
         out = run_job(reqs, Path(d)/"job", TransformersBackend(model, tok, batch_size=batch_size), shard_size=len(reqs), progress=False)
         res["engine_tok_s"] = sum(r["new_tokens"] for r in out.values()) / (time.time() - t)
     t = time.time()
-    res["bare_tok_s"] = bare_decode(model, tok, prompts, new_tokens, batch_size) / (time.time() - t)
-    res.update(engine_vs_naive=res["engine_tok_s"] / res["naive_tok_s"], engine_vs_bare=res["engine_tok_s"] / res["bare_tok_s"],
+    res["limit_tok_s"] = bare_decode(model, tok, prompts, new_tokens, batch_size) / (time.time() - t)
+    res.update(engine_vs_naive=res["engine_tok_s"] / res["naive_tok_s"], engine_vs_limit=res["engine_tok_s"] / res["limit_tok_s"],
                requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size)
     return res
+
+def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
+    "Bare `LLM.generate` on every request of a job folder at once (run under the vLLM environment's Python): the reference of `hala bench generate --vllm`; writes `bare.json` beside the job."
+    import argparse
+    ap = argparse.ArgumentParser(prog="hala-vllm-bare")
+    ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
+    ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
+    ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    ap.add_argument("--max-num-seqs", type=int, default=256)
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    from vllm import LLM, SamplingParams
+    job = Job.open(a.job_dir)
+    reqs = [r for s in range(job.n_shards) for r in job.requests(s)]
+    llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
+              gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
+    startup = time.time() - t0
+    t = time.time()
+    outs = llm.generate([{"prompt_token_ids": r["prompt_ids"]} for r in reqs], [SamplingParams(**_sampling(request_settings(r))) for r in reqs],
+                        use_tqdm=False)
+    gen_s = time.time() - t
+    write_json_atomic(Path(a.job_dir).parent/"bare.json", {"startup_s": round(startup, 3), "generate_s": round(gen_s, 3),
+                                                         "new_tokens": sum(len(o.outputs[0].token_ids) for o in outs)})
+    return 0
+
+def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32, shard_size: int = 64,
+               python: str | Path = ".venv-vllm/bin/python", dtype: str = "float32", max_model_len: int = 512,
+               gpu_memory_utilization: float = 0.2, env: Optional[dict] = None, device: str = "cpu", ray: bool = True) -> dict:
+    "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings: each run on half the requests and on all of them, so that tokens/s = extra tokens / extra seconds and start-up (model load, Ray) cancels out; with their ratios and start-up seconds."
+    import subprocess, tempfile
+    reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
+    args = ["--dtype", dtype, "--max-model-len", str(max_model_len), "--gpu-memory-utilization", str(gpu_memory_utilization),
+            "--max-num-seqs", str(batch_size)]
+    def bare(rs, d):
+        job = Job(d/"job", rs, shard_size, encode=lambda part: encode_requests(tok, part))
+        code = "import sys; from hala.engine import vllm_bare_main; sys.exit(vllm_bare_main(sys.argv[1:]))"
+        p = subprocess.run([str(python), "-c", code, str(job.dir), "--model", str(model), *args], capture_output=True, text=True,
+                           env={**os.environ, **(env or {})})
+        if p.returncode: raise RuntimeError(f"bare vLLM failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
+        return json.loads((d/"bare.json").read_text())["new_tokens"]
+    paths = {"bare": bare,
+             "vllm": lambda rs, d: sum(r["new_tokens"] for r in run_job(rs, d, VLLMBackend(str(model), python, dtype, 1, max_model_len,
+                                                                             gpu_memory_utilization, env, batch_size, tokenizer=tok), shard_size, progress=False).values())}
+    if ray:
+        paths["ray"] = lambda rs, d: sum(r["new_tokens"] for r in run_job(rs, d, RayBackend(str(model), python, dtype, 1, max_model_len,
+            gpu_memory_utilization, env, batch_size, 1, device, None, 2 if device == "cpu" else None, tokenizer=tok), shard_size, progress=False).values())
+    res = {}
+    with tempfile.TemporaryDirectory() as d:
+        for name, run in paths.items():
+            pts = []
+            for n in (len(reqs) // 2, len(reqs)):
+                t = time.time(); toks = run(reqs[:n], Path(d)/f"{name}-{n}"); pts.append((toks, time.time() - t))
+            steady = (pts[1][0] - pts[0][0]) / (pts[1][1] - pts[0][1])
+            res.update({f"{name}_tok_s": steady, f"{name}_startup_s": pts[0][1] - pts[0][0] / steady,
+                        f"{name}_wall_s": [round(p[1], 2) for p in pts]})
+            if name != "bare": res[f"{name}_engine_startups"] = sum(r["startups"] for r in engine_runs(Path(d)/f"{name}-{len(reqs)}"))
+    for name in paths:
+        if name != "bare": res[f"{name}_vs_bare"] = res[f"{name}_tok_s"] / res["bare_tok_s"]
+    res.update(requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size, shard_size=shard_size, dtype=dtype,
+               method="steady tokens/s = (tokens at N - tokens at N/2) / (seconds at N - seconds at N/2), each run from its start-up to its last result")
+    return res
+

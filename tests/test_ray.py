@@ -99,3 +99,10 @@ def test_backend_for_spreads_ray_engines_over_the_profile_s_gpus(monkeypatch):
     assert isinstance(b, RayBackend) and b.args[b.args.index("--replicas") + 1] == "1"  # 8 GPUs / 8 per engine
     b = engine.backend_for(cfg, cfg.models.translator_base)
     assert b.args[b.args.index("--replicas") + 1] == "8" and b.args[b.args.index("--tensor-parallel") + 1] == "1"
+
+
+def test_the_lfm2_stand_ins_carry_the_config_fields_vllm_reads(toy_run):
+    "vLLM's LFM2 reads block_dim and conv_dim from config.json (LFM2's own config.json has them); a stand-in without them cannot load there."
+    for role in ("lfm2-350M", "lfm2-700M", "lfm2-1.2B"):
+        c = json.loads((toy_run[1]/"01_assets"/"models"/role/"config.json").read_text())
+        assert c["block_dim"] == c["conv_dim"] == c["hidden_size"], (role, {k: c.get(k) for k in ("block_dim", "conv_dim", "hidden_size")})

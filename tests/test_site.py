@@ -51,7 +51,7 @@ def test_every_page_opens_in_chromium_with_its_images_and_internal_links(toy_run
                 if u.fragment and target == page:
                     assert b.execute_script("return !!(document.getElementById(arguments[0]) || document.getElementsByName(arguments[0]).length)",
                                             unquote(u.fragment)), (page.name, href)
-        with_figures = {"01_assets", "02_teacher_fp8", "04_translator", "06_sft-9B", "07_merge", "09_report", "index"}
+        with_figures = {"01_assets", "02_teacher_fp8", "04_translator", "06_sft-9B", "07_merge", "09_report", "10_releases", "index"}
         assert all(shown[n] > 0 for n in with_figures), shown  # the stages that draw figures show them
         b.get((site/"index.html").as_uri())
         shot = ROOT/"runs"/"test-output"/"site_index.png"  # kept after the run, beside the other test output

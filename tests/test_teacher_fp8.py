@@ -25,7 +25,7 @@ def test_fp8_tables_and_claims(toy_run):
 
 def test_paper_profile_fp8_settings():
     p = load_profile("paper")
-    assert (p.engine.backend, p.fp8.tensor_parallel, p.fp8.scheme) == ("vllm", 8, "FP8_DYNAMIC")
+    assert (p.engine.backend, p.fp8.tensor_parallel, p.fp8.scheme) == ("ray", 8, "FP8_DYNAMIC")
     assert p.models.teacher_fp8_reference == "hammh0a/command-a-translate-FP8-Dynamic"
 
 VLLM_PY = ROOT/".venv-vllm"/"bin"/"python"
@@ -47,7 +47,8 @@ def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
     for name, vllm_ref, path in (  # the BF16 teacher by its hub id, through the local hub, as a cluster loads it; transformers reads the same weights
             ("teacher-bf16", cfg.models.teacher, runs/"01_assets"/"released"/"bf16"/"teacher"),
             ("teacher-fp8", str(runs/"02_teacher_fp8"/"teacher-fp8"), runs/"02_teacher_fp8"/"teacher-fp8")):
-        v = run_job(reqs, tmp_path/name/"vllm", VLLMBackend(vllm_ref, VLLM_PY, "bfloat16", 1, 512, 0.2, hub_env), shard_size=16, progress=False)
+        v = run_job(reqs, tmp_path/name/"vllm", VLLMBackend(vllm_ref, VLLM_PY, "bfloat16", 1, 512, 0.2, hub_env, tokenizer=path),  # encoded here from the same files
+                    shard_size=16, progress=False)
         h = run_job(reqs, tmp_path/name/"hf", TransformersBackend(path, dtype="bfloat16"), shard_size=16, progress=False)
         assert all("error" not in r and r["new_tokens"] > 0 for r in v.values()), [r for r in v.values() if "error" in r][:2]
         rates[name] = sum(v[k]["text"] == h[k]["text"] for k in v) / len(v)
