@@ -21,8 +21,9 @@ def test_only_a_bare_accept_accepts():
     assert parse_verdict("REJECT") == (False, "reject") and parse_verdict(None) == (False, "unparseable")
 
 def test_garbage_judge_through_the_engine_accepts_nothing(tmp_path):
+    from hala.textgen import tiny_lm
     class GarbageJudge:
-        name = "garbage"
+        name, tokenizer = "garbage", tiny_lm()[1]  # requests are encoded with it, as for any backend
         def generate(self, reqs): return [{"id": r["id"], "text": GARBAGE[int(r["id"]) % len(GARBAGE)]} for r in reqs]
     reqs = [{"id": str(i), "prompt": f"English: x{i}\nArabic: y"} for i in range(3 * len(GARBAGE))]
     res = run_job(reqs, tmp_path/"j", GarbageJudge(), shard_size=10, progress=False)

@@ -53,7 +53,7 @@ def test_ray_matches_plain_vllm_and_a_killed_driver_resumes_to_the_same_results(
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], "Translate from English to Arabic: {text}"),
              "max_new_tokens": 256 if i % 4 else 24, "ignore_eos": i % 4 != 0} for i, p in enumerate(pairs)]  # long ones give the kill its time
     plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16), shard_size=8, progress=False)
-    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16, 1, "cpu", ray_head)
+    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16, 1, "cpu", ray_head, block_rows=8)  # small blocks: shards arrive one by one
     job = Job(tmp_path/"ray", reqs, 8, encode=lambda part: encode_requests(ray.tokenizer, part))  # what run_job writes
     p = subprocess.Popen(ray.command(job), stdout=open(tmp_path/"driver.log", "w"), stderr=subprocess.STDOUT, env={**os.environ, **ENV})
     t0 = time.time()

@@ -92,20 +92,29 @@ def test_verify_release_command_reuses_the_stage_s_evaluation(toy_run):
     assert "| 1.2B | Avg |" in re.sub(" +", " ", p.stdout) and "hammh0a/Hala-1.2B: 540 items" in p.stdout, p.stdout[-2000:]
 
 
+CHECK_INPUTS = r"""
+import json, sys
+from hala.core import load_profile, setup_env
+from hala.sft import corpus_split
+from hala.corpus import work_dir
+sets, extra = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+cfg = setup_env(load_profile("toy", sets + ["hala.corpus.id=hammh0a/Hala-4.6M-SFT", "hala.corpus.format=sharegpt"]))
+train, held = corpus_split(cfg)
+cfg2 = load_profile("toy", sets + extra)
+chunks = list((work_dir(cfg2, cfg2.models.corpus_translator)/"chunks").glob("*.jsonl"))
+print(json.dumps({"train": len(train), "held_roles": [m["role"] for m in held[0]["messages"]] if held else [],
+                  "chunks": len(chunks), "empty": sum(1 for c in chunks if not c.stat().st_size)}))
+"""
+
 def test_stages_05_and_06_start_from_the_released_translator_and_corpus(toy_run):
-    "The stage inputs take the released ids: stage 06's corpus reader on the released corpus, stage 05's translation with the released translator."
-    from hala.core import load_profile
-    from hala.sft import corpus_split
+    "The stage inputs take the released ids: stage 05 translates with the released translator, stage 06's corpus reader reads the released corpus."
+    import subprocess, sys
     sets = [a for a in toy_run[2] if a != "--set"]
-    cfg = load_profile("toy", sets + ["hala.corpus.id=hammh0a/Hala-4.6M-SFT", "hala.corpus.format=sharegpt"])
-    from hala.core import setup_env
-    setup_env(cfg)
-    train, held = corpus_split(cfg)
-    assert len(train) > 300 and held and all(m["role"] in ("user", "assistant") for m in held[0]["messages"])
     extra = [f"corpus.sources.{i}.limit=1" for i in range(7)] + ["corpus.max_new_tokens=8", "models.corpus_translator=hammh0a/Hala-1.2B-EN-AR-Translator"]
     p = hala("translate-corpus", "--profile", "toy", "--no-progress", *toy_run[2], *[a for e in extra for a in ("--set", e)], timeout=900)
     assert p.returncode == 0, p.stdout + p.stderr
-    from hala.corpus import work_dir
-    cfg2 = setup_env(load_profile("toy", sets + extra))
-    chunks = list((work_dir(cfg2, cfg2.models.corpus_translator)/"chunks").glob("*.jsonl"))
-    assert chunks and all(c.stat().st_size for c in chunks), p.stdout
+    r = subprocess.run([sys.executable, "-c", CHECK_INPUTS, json.dumps(sets), json.dumps(extra)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]  # in a process of its own: the local hub must be set before huggingface_hub is imported
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["train"] > 300 and got["held_roles"] and set(got["held_roles"]) <= {"user", "assistant"}, got
+    assert got["chunks"] > 0 and got["empty"] == 0, (got, p.stdout)
