@@ -228,14 +228,16 @@ def verify_command(profile: str = "paper", overrides: Sequence[str] = (), sizes:
     print(f"hala verify-release: {out}")
     return table
 
-def audit_command(profile: str = "paper", overrides: Sequence[str] = (), dataset: str = "", config: Optional[str] = None, split: str = "train",
-                  fmt: str = "sharegpt", limit: Optional[int] = None, by_source: bool = False):
-    "`hala audit-corpus`: per-class defect rates, with an example each, of any Arabic chat dataset (a hub id or a JSON/JSONL file)."
+def audit_command(profile: str = "paper", overrides: Sequence[str] = (), dataset: Optional[str] = None, config: Optional[str] = None,
+                  split: str = "train", fmt: str = "sharegpt", limit: Optional[int] = None, by_source: bool = False):
+    "`hala audit-corpus`: per-class defect rates, with an example each, of any Arabic chat dataset (a hub id or a JSON/JSONL file; default: the released corpus, `releases.audit_records` of it)."
     from hala.core import CorpusSource, table_markdown
     from hala.releases import audit_rows, audit_table
     from hala.sft import load_chats
     cfg = setup_env(load_profile(profile, list(overrides)))
     if fmt not in ("sharegpt", "messages"): raise HalaError(f"--format {fmt}: an Arabic chat dataset is `sharegpt` (conversations) or `messages`")
+    if limit is not None and limit < 1: raise HalaError(f"--limit {limit}: give a positive number of records")
+    dataset, limit = dataset or cfg.releases.corpus.id, limit or cfg.releases.audit_records
     src = CorpusSource(name="audit", id=dataset, config=config, split=split, limit=limit, format=fmt, fields={})
     rows, bad = load_chats(cfg, src)
     table = audit_table(audit_rows(rows, cfg.corpus), rows, by_source=by_source)
@@ -243,21 +245,24 @@ def audit_command(profile: str = "paper", overrides: Sequence[str] = (), dataset
     print(f"hala audit-corpus: {len(rows)} chats of {dataset} audited" + "".join(f"; {n} not chats ({r})" for r, n in bad.items()))
     return table
 
+def _profile_args(p: argparse.ArgumentParser, default: str = "toy"):
+    "The options every command takes: the profile, and settings over it."
+    p.add_argument("--profile", default=default, help=f"profile name (toy, paper) or a YAML path [{default}]")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a profile setting, e.g. --set seed=1 (repeatable)")
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hala", description="The Hala recipe: reproduce the paper stage by stage.")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("reproduce", help="execute the stage notebooks with papermill")
-    r.add_argument("--profile", default="toy", help="profile name (toy, paper) or a YAML path [toy]")
+    _profile_args(r)
     r.add_argument("--stages", nargs="+", help="stage names or number prefixes (default: all)")
     r.add_argument("--force", action="store_true", help="rerun stages even when they are up to date")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a profile setting, e.g. --set seed=1 (repeatable)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="benchmarks (timings live here, not in tests)")
     b.add_argument("what", choices=["generate", "fp8-gemm"],
                    help="generate: engine vs naive loop vs the limit (and --vllm: bare vLLM vs our vLLM and Ray paths); fp8-gemm: FP8 vs BF16 GEMMs (GPU)")
-    b.add_argument("--profile", default="toy")
-    b.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(b)
     b.add_argument("--requests", type=int, default=64, help="requests (held-out translation prompts) [64]")
     b.add_argument("--batch-size", type=int, default=32, help="batch size of the engine and the bare loop [32]")
     b.add_argument("--new-tokens", type=int, default=32, help="tokens generated per request, EOS ignored [32]")
@@ -268,48 +273,38 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--width", type=int, default=36864, help="fp8-gemm: output width [36864]")
     b.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256, 1024], help="fp8-gemm: batch sizes")
     t = sub.add_parser("translate-corpus", help="stage 05's translation outside the notebook (one job for the corpus; on a Ray cluster with engine.backend ray)")
-    t.add_argument("--profile", default="toy")
-    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(t)
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     ts = sub.add_parser("train-size", help="stage 06's SFT of one size (what `accelerate launch` runs in each process)")
-    ts.add_argument("--profile", default="toy")
-    ts.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(ts)
     ts.add_argument("--size", required=True, help="a key of hala.sizes")
     ts.add_argument("--out", required=True, help="output folder (model/, train_info.json, checkpoints)")
     ts.add_argument("--max-steps", type=int, default=None, help="override hala.train.max_steps")
     tt = sub.add_parser("train-translator", help="stage 04's SFT of the translator (what `accelerate launch` runs in each process)")
-    tt.add_argument("--profile", default="toy")
-    tt.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(tt)
     tt.add_argument("--out", required=True, help="output folder (the translator, train_info.json)")
     c = sub.add_parser("check", help="preflight: what a run of the profile needs and this machine lacks, one line each (exit 2 if any)")
-    c.add_argument("--profile", default="toy")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(c)
     d = sub.add_parser("docs", help="build the site of a profile's run offline: every executed stage notebook as a page, and an index")
-    d.add_argument("--profile", default="toy")
-    d.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(d)
     pn = sub.add_parser("pin", help="write the current commit of every hub id the profile names to its pins file (hub.revisions)")
-    pn.add_argument("--profile", default="paper")
-    pn.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(pn, "paper")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
     h.add_argument("action", choices=["start", "stop", "status"])
-    h.add_argument("--profile", default="toy")
-    h.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(h)
     v = sub.add_parser("verify-release", help="score the released Hala models with our evaluation beside the paper's table and our reproduction")
-    v.add_argument("--profile", default="paper")
-    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(v, "paper")
     v.add_argument("--size", dest="sizes", action="append", default=[], help="a key of releases.models (repeatable; default: evaluate.suite_sizes, else every size)")
     v.add_argument("--force", action="store_true", help="evaluate again even when cached")
     a = sub.add_parser("audit-corpus", help="per-class defect rates of an Arabic chat dataset (the released corpus by default)")
-    a.add_argument("--profile", default="paper")
-    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(a, "paper")
     a.add_argument("--dataset", default=None, help="hub id or JSON/JSONL file [releases.corpus.id]")
     a.add_argument("--config", default=None); a.add_argument("--split", default="train")
     a.add_argument("--format", dest="fmt", default="sharegpt", help="sharegpt (conversations: from/value) or messages (role/content) [sharegpt]")
     a.add_argument("--limit", type=int, default=None, help="records to audit [releases.audit_records]")
     a.add_argument("--by-source", action="store_true", help="one table per value of the dataset's `source` column")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
-    s.add_argument("--profile", default="toy")
-    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _profile_args(s)
     return p
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -342,10 +337,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.cmd == "verify-release":
             verify_command(args.profile, args.overrides, args.sizes, args.force)
         elif args.cmd == "audit-corpus":
-            cfg = load_profile(args.profile, args.overrides)
-            if args.limit is not None and args.limit < 1: raise HalaError(f"--limit {args.limit}: give a positive number of records")
-            audit_command(args.profile, args.overrides, args.dataset or cfg.releases.corpus.id, args.config, args.split, args.fmt,
-                          args.limit or cfg.releases.audit_records, args.by_source)
+            audit_command(args.profile, args.overrides, args.dataset, args.config, args.split, args.fmt, args.limit, args.by_source)
         elif args.cmd == "check":
             if check_command(args.profile, args.overrides): return 2
         else:

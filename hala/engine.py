@@ -236,20 +236,34 @@ def _sampling(s: dict) -> dict:
     return {"temperature": float(s["temperature"]), "top_p": float(s["top_p"]) if s["temperature"] > 0 else 1.0,
             "max_tokens": int(s["max_new_tokens"]), "ignore_eos": bool(s["ignore_eos"])}
 
-def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the vLLM worker (run under the vLLM environment's Python): a job's pending shards from their token ids, fed to one engine continuously, each shard written once all of its requests are done."
+def _engine_parser(prog: str):
+    "The command line every process in the vLLM environment takes: a job folder, the model and its engine settings."
     import argparse
-    ap = argparse.ArgumentParser(prog="hala-vllm-worker")
+    ap = argparse.ArgumentParser(prog=prog)
     ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
     ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
     ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     ap.add_argument("--max-num-seqs", type=int, default=256)
-    a = ap.parse_args(argv)
+    return ap
+
+def _engine_argv(dtype: str, tensor_parallel: int, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int) -> list[str]:
+    "The engine settings as `_engine_parser` reads them (what the main process passes to a worker)."
+    return ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
+            "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(max_num_seqs)]
+
+def _llm(a):
+    "A vLLM `LLM` with the engine settings of `_engine_parser`'s arguments."
+    from vllm import LLM
+    return LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
+               gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
+
+def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
+    "Entry point of the vLLM worker (run under the vLLM environment's Python): a job's pending shards from their token ids, fed to one engine continuously, each shard written once all of its requests are done."
+    a = _engine_parser("hala-vllm-worker").parse_args(argv)
     t0 = time.time()
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
     job = Job.open(a.job_dir)
-    llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
-              gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
+    llm = _llm(a)
     eng, startup, toks = llm.llm_engine, time.time() - t0, 0
     t_loop = time.time()  # from here on, everything the harness does counts: reading, generating, writing
     queue, open_, owner = list(job.pending()), {}, {}
@@ -321,8 +335,7 @@ class VLLMBackend(_WorkerBackend):
     def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16",
                  tensor_parallel: int = 1, max_model_len: int = 4096, gpu_memory_utilization: float = 0.9,
                  env: Optional[dict] = None, batch_size: int = 256, tokenizer=None):
-        super().__init__(model, python, ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
-                                         "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size)], env, tokenizer)
+        super().__init__(model, python, _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size), env, tokenizer)
 
 # %% ../nbs/00c_engine.ipynb #ray01cd
 def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int,
@@ -345,12 +358,8 @@ def _ray_row(row: dict) -> dict:
 
 def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     "Entry point of the Ray driver (run under the vLLM environment's Python): a job's pending shards through Ray Data's vLLM processor, each shard written once complete."
-    import argparse
-    ap = argparse.ArgumentParser(prog="hala-ray-driver")
-    ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
-    ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
-    ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
-    ap.add_argument("--max-num-seqs", type=int, default=256); ap.add_argument("--replicas", type=int, default=1)
+    ap = _engine_parser("hala-ray-driver")
+    ap.add_argument("--replicas", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64); ap.add_argument("--device", default="cuda")
     ap.add_argument("--address", default=None); ap.add_argument("--num-cpus", type=int, default=None)
     a = ap.parse_args(argv)
@@ -405,9 +414,8 @@ class RayBackend(_WorkerBackend):
                  max_model_len: int = 4096, gpu_memory_utilization: float = 0.9, env: Optional[dict] = None, batch_size: int = 256,
                  replicas: int = 1, device: str = "cuda", address: Optional[str] = None, num_cpus: Optional[int] = None, tokenizer=None,
                  block_rows: int = 256):  # rows per Ray Data block: larger blocks, less of Ray's per-block work beside the engine
-        args = ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
-                "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(batch_size), "--replicas", str(replicas),
-                "--batch-size", str(max(batch_size, block_rows)), "--device", device]
+        args = _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size) + [
+            "--replicas", str(replicas), "--batch-size", str(max(batch_size, block_rows)), "--device", device]
         super().__init__(model, python, args + (["--address", address] if address else []) + (["--num-cpus", str(num_cpus)] if num_cpus else []),
                          env, tokenizer)
 
@@ -518,19 +526,12 @@ def bench_generate(model, tok, messages: Sequence[list], new_tokens: int = 32, b
 
 def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
     "Bare `LLM.generate` on every request of a job folder at once (run under the vLLM environment's Python): the reference of `hala bench generate --vllm`; writes `bare.json` beside the job."
-    import argparse
-    ap = argparse.ArgumentParser(prog="hala-vllm-bare")
-    ap.add_argument("job_dir"); ap.add_argument("--model", required=True)
-    ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
-    ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
-    ap.add_argument("--max-num-seqs", type=int, default=256)
-    a = ap.parse_args(argv)
+    a = _engine_parser("hala-vllm-bare").parse_args(argv)
     t0 = time.time()
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
     job = Job.open(a.job_dir)
     reqs = [r for s in range(job.n_shards) for r in job.requests(s)]
-    llm = LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
-              gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0)
+    llm = _llm(a)
     startup = time.time() - t0
     t = time.time()
     outs = llm.generate([{"prompt_token_ids": r["prompt_ids"]} for r in reqs], [SamplingParams(**_sampling(request_settings(r))) for r in reqs],
@@ -546,8 +547,7 @@ def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, 
     "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings: each run on half the requests and on all of them, so that tokens/s = extra tokens / extra seconds and start-up (model load, Ray) cancels out; with their ratios and start-up seconds."
     import subprocess, tempfile
     reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
-    args = ["--dtype", dtype, "--max-model-len", str(max_model_len), "--gpu-memory-utilization", str(gpu_memory_utilization),
-            "--max-num-seqs", str(batch_size)]
+    args = _engine_argv(dtype, 1, max_model_len, gpu_memory_utilization, batch_size)
     def bare(rs, d):
         job = Job(d/"job", rs, shard_size, encode=lambda part: encode_requests(tok, part))
         code = "import sys; from hala.engine import vllm_bare_main; sys.exit(vllm_bare_main(sys.argv[1:]))"
