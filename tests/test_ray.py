@@ -50,18 +50,20 @@ def test_ray_matches_plain_vllm_and_a_killed_driver_resumes_to_the_same_results(
     runs = toy_run[1]
     teacher = str(runs/"01_assets"/"released"/"bf16"/"teacher")
     pairs = read_jsonl(runs/"01_assets"/"data"/"parallel"/"test.jsonl")[:64]
+    # shard 0 is short; every later shard holds rows that run to 256 tokens, and the engine takes 8 rows (one shard, one Ray batch) at a time:
+    # shard 0 is written some 1,500 engine steps before the last one, time enough for the kill to land between them
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], "Translate from English to Arabic: {text}"),
-             "max_new_tokens": 256 if i % 4 else 24, "ignore_eos": i % 4 != 0} for i, p in enumerate(pairs)]  # long ones give the kill its time
-    plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16), shard_size=8, progress=False)
-    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 16, 1, "cpu", ray_head, block_rows=8)  # small blocks: shards arrive one by one
+             "max_new_tokens": 4 if i < 8 else 256 if i % 4 else 24, "ignore_eos": i >= 8 and i % 4 != 0} for i, p in enumerate(pairs)]
+    plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8), shard_size=8, progress=False)
+    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8, 1, "cpu", ray_head, block_rows=8)  # a Ray batch is a shard
     job = Job(tmp_path/"ray", reqs, 8, encode=lambda part: encode_requests(ray.tokenizer, part))  # what run_job writes
     p = subprocess.Popen(ray.command(job), stdout=open(tmp_path/"driver.log", "w"), stderr=subprocess.STDOUT, env={**os.environ, **ENV})
     t0 = time.time()
-    while len(job.pending()) == job.n_shards and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
+    while len(job.pending()) == job.n_shards and p.poll() is None and time.time() - t0 < 300: time.sleep(0.02)
     assert p.poll() is None, "the driver finished before it could be killed: " + (tmp_path/"driver.log").read_text()[-1500:]
     os.kill(p.pid, signal.SIGKILL); p.wait()
     left = len(job.pending())
-    assert 0 < left < job.n_shards, left  # killed mid-job: some shards written, some not
+    assert 0 < left < job.n_shards, f"{left} of {job.n_shards} shards left at the kill"  # killed mid-job: some shards written, some not
     got = run_job(reqs, tmp_path/"ray", ray, shard_size=8, progress=False)  # rerun: only the pending shards
     keys = ("text", "token_ids", "finish", "new_tokens", "prompt_tokens")
     assert {k: {x: v[x] for x in keys} for k, v in got.items()} == {k: {x: v[x] for x in keys} for k, v in plain.items()}
