@@ -16,17 +16,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 # %% auto #0
-__all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root', 'profiles_dir',
-           'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'SFT', 'Distill',
-           'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate',
-           'ReleaseCost', 'Releases', 'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources', 'Instructions',
-           'TokenizerSpec', 'ToyWorld', 'stage_output', 'Profile', 'is_hub_id', 'read_jsonl', 'write_jsonl',
-           'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten',
-           'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'fmt_number', 'table_markdown',
-           'save_table', 'save_metrics', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash',
-           'package_versions', 'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path',
-           'read_manifest', 'manifest_digest', 'stage_fingerprint', 'stage_done', 'write_json_atomic', 'finish_stage',
-           'cached_step', 'run_core']
+__all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'STAGE_RESULTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root',
+           'profiles_dir', 'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'SFT',
+           'Distill', 'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks',
+           'Evaluate', 'ReleaseCost', 'Releases', 'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources',
+           'Instructions', 'TokenizerSpec', 'ToyWorld', 'stage_output', 'stage_result', 'Profile', 'is_hub_id',
+           'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay',
+           'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'fmt_number',
+           'table_markdown', 'save_table', 'save_metrics', 'load_metrics', 'read_result_table', 'config_hash',
+           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
+           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
+           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -332,6 +332,19 @@ def stage_output(run_dir: Path, stage: str, name: str, **fill) -> Path:
     try: return Path(run_dir)/stage/outs[name].format(**fill)
     except KeyError as e: raise HalaError(f"{stage}/{name} is one per {e.args[0]}: name the {e.args[0]}") from None
 
+STAGE_RESULTS = {  # what a stage writes under results/<profile>/ that a later stage reads (the report, the releases), by name -> its place there
+    "04_translator": {"translator_quality": "tables/translator_quality.csv"},
+    "07_merge": {"merge_t_sweep": "tables/merge_t_sweep.csv"},
+    "08_evaluate": {"eval_scores": "tables/eval_scores.csv", "eval_translation": "tables/eval_translation.csv", "items": "items/evaluate.json"},
+}
+
+def stage_result(results_dir: Path, stage: str, name: str) -> Path:
+    "Where `stage`'s declared result `name` lives under `results_dir` (`STAGE_RESULTS`); a one-line error for anything undeclared."
+    outs = STAGE_RESULTS.get(stage)
+    if outs is None: raise HalaError(f"stage {stage} declares no results (stages with results: {', '.join(STAGE_RESULTS)})")
+    if name not in outs: raise HalaError(f"{stage} declares no result '{name}' (it declares: {', '.join(outs)})")
+    return Path(results_dir)/outs[name]
+
 # %% ../nbs/00_core.ipynb #cddd7155
 class Profile(_Strict):
     "A validated profile: every setting a stage reads, plus its run and results paths."
@@ -391,6 +404,10 @@ class Profile(_Strict):
     def output(self, stage: str, name: str, **fill) -> Path:
         "An earlier stage's declared output, by stage and name (`STAGE_OUTPUTS`): the only way into another stage's folder."
         return stage_output(self.run_dir, stage, name, **fill)
+
+    def result(self, stage: str, name: str) -> Path:
+        "An earlier stage's declared result under `results/<profile>/`, by stage and name (`STAGE_RESULTS`): how the report reads other stages' tables."
+        return stage_result(self.results_dir, stage, name)
 
     def ref(self, ref: Optional[str]) -> Optional[str]:
         "Resolve a model or dataset reference: `run:STAGE/NAME[/inside]` (a declared output) becomes a local path, a hub id stays as it is."
@@ -707,6 +724,19 @@ def save_metrics(metrics: dict, name: str,  # file stem, e.g. "assets"
     out.write_text(json.dumps(_round({"profile": cfg.profile, **metrics}), indent=1, sort_keys=True,
                               ensure_ascii=False) + "\n", encoding="utf-8")
     return out
+
+def load_metrics(cfg: Profile) -> dict:
+    "Every stage's metrics of this run by file stem (`results/<profile>/metrics/*.json`, as `save_metrics` wrote them)."
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((cfg.results_dir/"metrics").glob("*.json"))}
+
+def read_result_table(cfg: Profile, stage: str, name: str, missing_ok: bool = False):
+    "A table an earlier stage declared in `STAGE_RESULTS`, as a DataFrame; None if it is absent and `missing_ok`, else a one-line error naming the stage to run."
+    import pandas as pd
+    p = cfg.result(stage, name)
+    if not p.exists():
+        if missing_ok: return None
+        raise HalaError(f"{p} is missing: run stage {stage} first (hala reproduce --profile {cfg.profile} --stages {stage[:2]})")
+    return pd.read_csv(p)
 
 # %% ../nbs/00_core.ipynb #e77b9740
 def _sha(b: bytes | str) -> str:

@@ -135,6 +135,25 @@ def test_no_stage_builds_a_path_into_another_stages_folder():
     from hala.core import STAGE_OUTPUTS
     assert all((project_root()/"nbs"/f"{s}.ipynb").exists() for s in STAGE_OUTPUTS)  # every declaring stage is a notebook
 
+def test_no_stage_reads_another_stages_results_by_file_name():
+    "Tables and items a later stage reads are declared in `STAGE_RESULTS` and read by `cfg.result` / `read_result_table`; a file name of another stage's table in a notebook would bypass them."
+    import json, re
+    import pytest
+    from hala.core import STAGE_RESULTS, HalaError, load_profile
+    code = {nb.stem: "".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
+            for nb in sorted((project_root()/"nbs").glob("*.ipynb"))}
+    saved = {stem: set(re.findall(r'save_table\([^"]*?"([a-z0-9_]+)"', src)) for stem, src in code.items()}
+    offenders = [f"{stem} reads {other}'s {name}" for stem, src in code.items() for other, names in saved.items() if other != stem
+                 for name in names if re.search(rf'"{name}\.csv"|"tables"\s*/\s*"{name}', src)]
+    offenders += [f"{stem} reads 08_evaluate's items" for stem, src in code.items() if stem != "08_evaluate" and '"items"/"evaluate.json"' in src]
+    assert offenders == [], offenders
+    for stage, outs in STAGE_RESULTS.items():  # each declared table is one its stage writes
+        for name, place in outs.items():
+            if place.startswith("tables/"): assert name in saved[stage] and place == f"tables/{name}.csv", (stage, name)
+    cfg = load_profile("toy")
+    with pytest.raises(HalaError, match="declares no result 'eval_score' .it declares: eval_scores"): cfg.result("08_evaluate", "eval_score")
+    with pytest.raises(HalaError, match="stage 05_translate_corpus declares no results"): cfg.result("05_translate_corpus", "corpus")
+
 def test_the_package_has_no_undefined_names_and_no_unused_imports():
     "A name a notebook cell defines but its exported module lacks (e.g. `STAGE`) raises NameError only when the package is used (F821); an import only the notebook's own cells use belongs in a cell that is not exported (F401)."
     import subprocess, sys
