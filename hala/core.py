@@ -324,12 +324,17 @@ STAGE_OUTPUTS = {  # what each stage writes for later stages, by name -> its pla
     "10_releases": {"sft": "sft-{size}"},
 }
 
+def _declared(table: dict, kind: str, stage: str, name: str) -> str:
+    "The place `stage` declares for its `kind` (output or result) `name` in `table`; a one-line error listing what is declared."
+    outs = table.get(stage)
+    if outs is None: raise HalaError(f"stage {stage} declares no {kind}s (stages with {kind}s: {', '.join(table)})")
+    if name not in outs: raise HalaError(f"{stage} declares no {kind} '{name}' (it declares: {', '.join(outs)})")
+    return outs[name]
+
 def stage_output(run_dir: Path, stage: str, name: str, **fill) -> Path:
     "Where `stage`'s declared output `name` lives under `run_dir` (`STAGE_OUTPUTS`); a one-line error for anything undeclared."
-    outs = STAGE_OUTPUTS.get(stage)
-    if outs is None: raise HalaError(f"stage {stage} declares no outputs (stages with outputs: {', '.join(STAGE_OUTPUTS)})")
-    if name not in outs: raise HalaError(f"{stage} declares no output '{name}' (it declares: {', '.join(outs)})")
-    try: return Path(run_dir)/stage/outs[name].format(**fill)
+    place = _declared(STAGE_OUTPUTS, "output", stage, name)
+    try: return Path(run_dir)/stage/place.format(**fill)
     except KeyError as e: raise HalaError(f"{stage}/{name} is one per {e.args[0]}: name the {e.args[0]}") from None
 
 STAGE_RESULTS = {  # what a stage writes under results/<profile>/ that a later stage reads (the report, the releases), by name -> its place there
@@ -340,10 +345,7 @@ STAGE_RESULTS = {  # what a stage writes under results/<profile>/ that a later s
 
 def stage_result(results_dir: Path, stage: str, name: str) -> Path:
     "Where `stage`'s declared result `name` lives under `results_dir` (`STAGE_RESULTS`); a one-line error for anything undeclared."
-    outs = STAGE_RESULTS.get(stage)
-    if outs is None: raise HalaError(f"stage {stage} declares no results (stages with results: {', '.join(STAGE_RESULTS)})")
-    if name not in outs: raise HalaError(f"{stage} declares no result '{name}' (it declares: {', '.join(outs)})")
-    return Path(results_dir)/outs[name]
+    return Path(results_dir)/_declared(STAGE_RESULTS, "result", stage, name)
 
 # %% ../nbs/00_core.ipynb #cddd7155
 class Profile(_Strict):

@@ -409,7 +409,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
             stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
             gen[s][row["rid"]] = {"id": row["rid"], "text": row["text"].strip(), "token_ids": ids, "prompt_tokens": int(row["prompt_tokens"]),
                                   "new_tokens": len(ids), "finish": "stop" if stop else "length"}
-            toks += len(ids); done[s] += 1; stats.append({k: row[k] for k in ("scheduled_ts", "last_token_ts")})
+            toks += len(ids); done[s] += 1; stats.append(row)  # its engine timestamps (engine_window)
             if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result
     end = time.time()
     log_engine(job, engine="ray", startups=a.replicas, startup_s=round(first - t0, 3), generate_s=round(end - first, 3),  # start-up: to the first block
