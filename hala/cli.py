@@ -112,9 +112,10 @@ def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[di
 
 # %% ../nbs/00a_cli.ipynb #c0ff03ec
 def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 64, batch_size: int = 32,
-          new_tokens: int = 32, naive_requests: int = 16, vllm: bool = False, shard_size: int = 64) -> dict:
+          new_tokens: int = 32, naive_requests: int = 16, vllm: bool = False, shard_size: int = 64, rounds: int = 3) -> dict:
     "Run `bench_generate` (and with `vllm`, `bench_vllm`) on the profile's teacher and held-out requests; print and save the record."
     import os
+    if rounds < 1: raise HalaError(f"--rounds must be at least 1, got {rounds}")
     cfg = setup_env(load_profile(profile, list(overrides)))
     from hala.core import mt_eval_pairs
     from hala.engine import bench_generate, bench_vllm, torch_device
@@ -136,10 +137,13 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
         env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
         dev = torch_device(cfg)
         res["vllm"] = v = bench_vllm(teacher, tok, msgs, new_tokens, batch_size, shard_size, cfg.path(cfg.engine.vllm_python),
-                                     "float32" if dev == "cpu" else cfg.engine.dtype, cfg.engine.max_model_len, cfg.engine.gpu_memory_utilization, env, dev)
-        print(f"vLLM, steady state: bare LLM.generate {v['bare_tok_s']:.0f} tok/s | ours (plain) {v['vllm_tok_s']:.0f} tok/s | ours (Ray) "
-              f"{v['ray_tok_s']:.0f} tok/s; harness / bare = {v['vllm_vs_bare']:.2f} (plain), {v['ray_vs_bare']:.2f} (Ray); "
+                                     "float32" if dev == "cpu" else cfg.engine.dtype, cfg.engine.max_model_len, cfg.engine.gpu_memory_utilization, env, dev,
+                                     max_num_batched_tokens=cfg.engine.max_num_batched_tokens, rounds=rounds)
+        print(f"vLLM, steady state (median of {v['rounds']} rounds): bare LLM.generate {v['bare_tok_s']:.0f} tok/s | ours (plain) {v['vllm_tok_s']:.0f} tok/s | "
+              f"ours (Ray) {v['ray_tok_s']:.0f} tok/s; harness / bare = {v['vllm_vs_bare']:.2f} (plain), {v['ray_vs_bare']:.2f} (Ray); "
               f"start-up {v['bare_startup_s']:.0f} s bare, {v['vllm_startup_s']:.0f} s plain, {v['ray_startup_s']:.0f} s Ray")
+        for k, r in enumerate(v["per_round"]):
+            print(f"  round {k + 1}: bare {r['bare_tok_s']:.0f}, plain {r['vllm_tok_s']:.0f} ({r['vllm_vs_bare']:.2f}), Ray {r['ray_tok_s']:.0f} ({r['ray_vs_bare']:.2f}) tok/s")
     res.update(model=cfg.models.teacher, profile=cfg.profile, threads=torch.get_num_threads(), requests=requests, new_tokens=new_tokens,
                batch_size=batch_size)
     out = cfg.results_dir/"bench"/"generate.json"; out.parent.mkdir(parents=True, exist_ok=True)
@@ -269,6 +273,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--naive-requests", type=int, default=16, help="requests timed in the naive loop [16]")
     b.add_argument("--vllm", action="store_true", help="generate: also bare vLLM vs our plain vLLM and Ray paths (the vLLM environment)")
     b.add_argument("--shard-size", type=int, default=64, help="generate --vllm: requests per shard of our paths [64]")
+    b.add_argument("--rounds", type=int, default=3, help="generate --vllm: times the three paths run in turn; ratios within a round, medians over rounds [3]")
     b.add_argument("--hidden", type=int, default=12288, help="fp8-gemm: hidden size [12288, a 111B model's]")
     b.add_argument("--width", type=int, default=36864, help="fp8-gemm: output width [36864]")
     b.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256, 1024], help="fp8-gemm: batch sizes")
@@ -327,7 +332,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.cmd == "translate-corpus":
             translate_command(args.profile, args.overrides, progress=not args.no_progress)
         elif args.cmd == "bench":
-            bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests, args.vllm, args.shard_size)
+            bench(args.profile, args.overrides, args.requests, args.batch_size, args.new_tokens, args.naive_requests, args.vllm, args.shard_size,
+                  args.rounds)
         elif args.cmd == "hub":
             hub_command(args.action, args.profile, args.overrides)
         elif args.cmd == "docs":

@@ -101,6 +101,7 @@ class Engine(_Strict):
     shard_size: PositiveInt
     max_model_len: PositiveInt
     gpu_memory_utilization: float = Field(gt=0, le=1)
+    max_num_batched_tokens: PositiveInt  # vLLM: tokens one engine step takes; set, so that every path runs one engine (vLLM's default differs between `LLM` and the async engine Ray drives)
     ray_address: Optional[str]  # the Ray cluster (`ray start --head` prints it); None: $RAY_ADDRESS, else a Ray instance per job
     ray_gpus: int = Field(ge=0)  # GPUs a Ray job spreads engines over: replicas = ray_gpus // tensor_parallel (on CPU: one engine)
 
@@ -605,7 +606,7 @@ TOY_DIFFERENCES = {
     "hub.revisions": "hardware: where the hub is (the local hub's stand-ins have their own commits, pinned by stage 01)",
     "datasets.supervision_en.limit": _SCALE, "datasets.parallel_candidates.limit": _SCALE,
     "engine.backend": "hardware: transformers on CPU (the vLLM worker and the Ray path are checked by tests; `--set engine.backend=ray` runs the toy through Ray)", "engine.ray_gpus": _HW, "engine.batch_size": _SCALE,
-    "engine.shard_size": _SCALE, "engine.max_model_len": _SCALE, "engine.gpu_memory_utilization": _HW,
+    "engine.shard_size": _SCALE, "engine.max_model_len": _SCALE, "engine.gpu_memory_utilization": _HW, "engine.max_num_batched_tokens": _HW,
     "fp8.tensor_parallel": _HW, "fp8.parity_pairs": _SCALE, "fp8.parity_max_new_tokens": _SCALE,
     "fp8.throughput_batch_sizes": _SCALE, "fp8.throughput_requests": _SCALE, "fp8.throughput_new_tokens": _SCALE,
     "distill.max_new_tokens": _SCALE,

@@ -245,19 +245,22 @@ def _engine_parser(prog: str):
     ap.add_argument("--dtype", default="bfloat16"); ap.add_argument("--tensor-parallel", type=int, default=1)
     ap.add_argument("--max-model-len", type=int, default=4096); ap.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     ap.add_argument("--max-num-seqs", type=int, default=256)
+    ap.add_argument("--max-num-batched-tokens", type=int, default=None)  # None: vLLM's default, which differs between LLM and the async engine
     return ap
 
-def _engine_argv(dtype: str, tensor_parallel: int, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int) -> list[str]:
+def _engine_argv(dtype: str, tensor_parallel: int, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int,
+                 max_num_batched_tokens: Optional[int] = None) -> list[str]:
     "The engine settings as `_engine_parser` reads them (what the main process passes to a worker)."
     return ["--dtype", dtype, "--tensor-parallel", str(tensor_parallel), "--max-model-len", str(max_model_len),
-            "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(max_num_seqs)]
+            "--gpu-memory-utilization", str(gpu_memory_utilization), "--max-num-seqs", str(max_num_seqs)] + (
+            ["--max-num-batched-tokens", str(max_num_batched_tokens)] if max_num_batched_tokens else [])
 
 def _llm(a):
     "A vLLM `LLM` with the engine settings of `_engine_parser`'s arguments."
     from vllm import LLM
     return LLM(model=a.model, dtype=a.dtype, tensor_parallel_size=a.tensor_parallel, max_model_len=a.max_model_len,
                gpu_memory_utilization=a.gpu_memory_utilization, max_num_seqs=a.max_num_seqs, seed=0,
-               disable_log_stats=False)  # per-request engine timestamps, as Ray's engine keeps them: the steady window below
+               max_num_batched_tokens=a.max_num_batched_tokens, disable_log_stats=False)  # per-request engine timestamps, as Ray's engine keeps them: the steady window below
 
 def engine_window(stats) -> float:
     "Seconds from the first request's scheduling to the last request's last token, from the engine's own per-request timestamps (vLLM's `RequestStateStats`, or its fields as a dict): generation with start-up left out, whatever the path around the engine."
@@ -342,16 +345,19 @@ class VLLMBackend(_WorkerBackend):
     name, worker = "vllm", "vllm_worker_main"
     def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16",
                  tensor_parallel: int = 1, max_model_len: int = 4096, gpu_memory_utilization: float = 0.9,
-                 env: Optional[dict] = None, batch_size: int = 256, tokenizer=None):
-        super().__init__(model, python, _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size), env, tokenizer)
+                 env: Optional[dict] = None, batch_size: int = 256, tokenizer=None, max_num_batched_tokens: Optional[int] = None):
+        super().__init__(model, python, _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size,
+                                                     max_num_batched_tokens), env, tokenizer)
 
 # %% ../nbs/00c_engine.ipynb #ray01cd
 def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int,
-                         tensor_parallel: int = 1, replicas: int = 1, batch_size: int = 64, device: str = "cuda"):
+                         tensor_parallel: int = 1, replicas: int = 1, batch_size: int = 64, device: str = "cuda",
+                         max_num_batched_tokens: Optional[int] = None):
     "Ray Data's `vLLMEngineProcessorConfig` for a job: `replicas` engines of `tensor_parallel` GPUs each (on CPU: one CPU each), token ids in, Ray's chat-template and tokenize stages off."
     from ray.data.llm import vLLMEngineProcessorConfig
     engine = dict(dtype=dtype, max_model_len=max_model_len, gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
-                  tensor_parallel_size=tensor_parallel, seed=0)
+                  tensor_parallel_size=tensor_parallel, seed=0,
+                  **({"max_num_batched_tokens": max_num_batched_tokens} if max_num_batched_tokens else {}))  # else the async engine's default, not LLM's
     placement = ({"bundles": [{"CPU": 1}]} if device == "cpu" else  # vLLM on CPU: one CPU-only worker per engine
                  {"bundles": [{"GPU": 1, "CPU": 1}] * tensor_parallel, "strategy": "STRICT_PACK"})  # an engine's GPUs on one machine
     return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=engine, concurrency=replicas, batch_size=batch_size,
@@ -397,7 +403,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
              include_dashboard=False, log_to_driver=False, **({} if address else {"num_cpus": a.num_cpus}))
     from ray.data.llm import build_processor
     cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
-                               a.replicas, a.batch_size, a.device)
+                               a.replicas, a.batch_size, a.device, a.max_num_batched_tokens)
     proc = build_processor(cfg, postprocess=_ray_row)
     done = {s: 0 for s in pending}
     first, toks, stats = None, 0, []
@@ -423,8 +429,8 @@ class RayBackend(_WorkerBackend):
     def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16", tensor_parallel: int = 1,
                  max_model_len: int = 4096, gpu_memory_utilization: float = 0.9, env: Optional[dict] = None, batch_size: int = 256,
                  replicas: int = 1, device: str = "cuda", address: Optional[str] = None, num_cpus: Optional[int] = None, tokenizer=None,
-                 block_rows: int = 1024):  # rows per Ray Data batch: measured on the toy teacher (4,096 x 128 tokens, CPU), 256 rows 12.8K tok/s, 1,024 15.1K, 2,048 13.6K (every batch then finishes at the end)
-        args = _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size) + [
+                 block_rows: int = 1024, max_num_batched_tokens: Optional[int] = None):  # rows per Ray Data batch: measured on the toy teacher (4,096 x 128 tokens, CPU), 256 rows 12.8K tok/s, 1,024 15.1K, 2,048 13.6K (every batch then finishes at the end)
+        args = _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size, max_num_batched_tokens) + [
             "--replicas", str(replicas), "--batch-size", str(max(batch_size, block_rows)), "--device", device]
         super().__init__(model, python, args + (["--address", address] if address else []) + (["--num-cpus", str(num_cpus)] if num_cpus else []),
                          env, tokenizer)
@@ -438,12 +444,13 @@ def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optio
     env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
     if (backend or e.backend) == "vllm":
         return VLLMBackend(path, cfg.path(e.vllm_python), dtype or e.dtype, tensor_parallel, e.max_model_len,
-                           e.gpu_memory_utilization, env, bs)
+                           e.gpu_memory_utilization, env, bs, max_num_batched_tokens=e.max_num_batched_tokens)
     if (backend or e.backend) == "ray":
         dev = torch_device(cfg)
         replicas = max(1, e.ray_gpus // tensor_parallel) if dev == "cuda" else 1  # every engine takes tensor_parallel GPUs; on CPU one engine
         return RayBackend(path, cfg.path(e.vllm_python), dtype or e.dtype, tensor_parallel, e.max_model_len, e.gpu_memory_utilization,
-                          env, bs, replicas, dev, e.ray_address, None if dev == "cuda" else max(2, cfg.threads))
+                          env, bs, replicas, dev, e.ray_address, None if dev == "cuda" else max(2, cfg.threads),
+                          max_num_batched_tokens=e.max_num_batched_tokens)
     return TransformersBackend(path, batch_size=bs, device=torch_device(cfg), dtype=dtype or e.dtype)
 
 def model_fingerprint(ref: str) -> str:
@@ -554,11 +561,14 @@ def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
 
 def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32, shard_size: int = 64,
                python: str | Path = ".venv-vllm/bin/python", dtype: str = "float32", max_model_len: int = 512,
-               gpu_memory_utilization: float = 0.2, env: Optional[dict] = None, device: str = "cpu", ray: bool = True) -> dict:
-    "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings, each measured in its own run by the engine's per-request timestamps (`engine_window`: first scheduling to last token, so start-up is left out and everything the path does around the engine while it generates counts); with their ratios, start-up and wall seconds."
-    import subprocess, tempfile
+               gpu_memory_utilization: float = 0.2, env: Optional[dict] = None, device: str = "cpu", ray: bool = True,
+               max_num_batched_tokens: Optional[int] = None, rounds: int = 1) -> dict:
+    "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings, each measured in its own run by the engine's per-request timestamps (`engine_window`: first scheduling to last token, so start-up is left out and everything the path does around the engine while it generates counts); with their ratios, start-up and wall seconds. The paths run in turn `rounds` times; a path's ratio to bare is taken within each round and the record gives every number's median over the rounds (so a slow spell of a shared machine moves one round's ratio, not the record) and each round's numbers."
+    import statistics, subprocess, tempfile
+    from tqdm.auto import tqdm
     reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
-    args = _engine_argv(dtype, 1, max_model_len, gpu_memory_utilization, batch_size)
+    if rounds < 1: raise ValueError(f"rounds must be at least 1, got {rounds}")
+    args = _engine_argv(dtype, 1, max_model_len, gpu_memory_utilization, batch_size, max_num_batched_tokens)
     def bare(d):
         job = Job(d/"job", reqs, shard_size, encode=lambda part: encode_requests(tok, part))
         code = "import sys; from hala.engine import vllm_bare_main; sys.exit(vllm_bare_main(sys.argv[1:]))"
@@ -573,21 +583,28 @@ def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, 
             assert len(rs) == 1, rs  # one engine run, from start-up to the last result
             return rs[0]
         return run
-    paths = {"bare": bare, "vllm": ours(VLLMBackend(str(model), python, dtype, 1, max_model_len, gpu_memory_utilization, env, batch_size, tokenizer=tok))}
+    paths = {"bare": bare, "vllm": ours(VLLMBackend(str(model), python, dtype, 1, max_model_len, gpu_memory_utilization, env, batch_size, tokenizer=tok,
+                                                     max_num_batched_tokens=max_num_batched_tokens))}
     if ray:
         paths["ray"] = ours(RayBackend(str(model), python, dtype, 1, max_model_len, gpu_memory_utilization, env, batch_size, 1, device, None,
-                                       2 if device == "cpu" else None, tokenizer=tok))
-    res = {}
+                                       2 if device == "cpu" else None, tokenizer=tok, max_num_batched_tokens=max_num_batched_tokens))
+    per = []
     with tempfile.TemporaryDirectory() as d:
-        for name, run in paths.items():
-            t = time.time(); r = run(Path(d)/name); wall = time.time() - t
-            res.update({f"{name}_tok_s": r["new_tokens"] / r["engine_s"], f"{name}_engine_s": r["engine_s"], f"{name}_startup_s": r["startup_s"],
-                        f"{name}_wall_s": round(wall, 2), f"{name}_new_tokens": r["new_tokens"]})
-            if name != "bare": res[f"{name}_engine_startups"] = r["startups"]
-    for name in paths:
-        if name != "bare": res[f"{name}_vs_bare"] = res[f"{name}_tok_s"] / res["bare_tok_s"]
-    res.update(requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size, shard_size=shard_size, dtype=dtype,
-               method="steady tokens/s = generated tokens / engine window (the engine's own timestamps: first request scheduled to last token), one run per path; "
-                      "start-up: engine creation (bare, plain) or until Ray's first block")
+        for k in tqdm(range(rounds), desc="rounds (bare, plain" + (", Ray)" if ray else ")"), disable=rounds == 1):
+            res = {}
+            for name, run in paths.items():
+                t = time.time(); r = run(Path(d)/f"{name}-{k}"); wall = time.time() - t  # a fresh job each round: nothing resumed
+                res.update({f"{name}_tok_s": r["new_tokens"] / r["engine_s"], f"{name}_engine_s": r["engine_s"], f"{name}_startup_s": r["startup_s"],
+                            f"{name}_wall_s": round(wall, 2), f"{name}_new_tokens": r["new_tokens"]})
+                if name != "bare": res[f"{name}_engine_startups"] = r["startups"]
+            for name in paths:
+                if name != "bare": res[f"{name}_vs_bare"] = res[f"{name}_tok_s"] / res["bare_tok_s"]  # within the round
+            per.append(res)
+    res = {k: statistics.median(r[k] for r in per) for k in per[0]}
+    res.update(rounds=len(per), per_round=per, requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size, shard_size=shard_size, dtype=dtype,
+               max_num_batched_tokens=max_num_batched_tokens,
+               method="steady tokens/s = generated tokens / engine window (the engine's own timestamps: first request scheduled to last token), one run per path "
+                      "and round, the paths in turn (bare, plain, Ray) in each round; a ratio is taken within a round; every number is the median over the "
+                      "rounds (per_round: each round's); start-up: engine creation (bare, plain) or until Ray's first block")
     return res
 

@@ -54,8 +54,9 @@ def test_ray_matches_plain_vllm_and_a_killed_driver_resumes_to_the_same_results(
     # shard 0 is written some 800 engine steps before the last one, time enough for the kill to land between them
     reqs = [{"id": str(i), "messages": translation_messages(p["en"], "Translate from English to Arabic: {text}"),
              "max_new_tokens": 4 if i < 8 else 128 if i % 4 else 24, "ignore_eos": i >= 8 and i % 4 != 0} for i, p in enumerate(pairs)]
-    plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8), shard_size=8, progress=False)
-    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8, 1, "cpu", ray_head, block_rows=8)  # a Ray batch is a shard
+    plain = run_job(reqs, tmp_path/"vllm", VLLMBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8, max_num_batched_tokens=4096), shard_size=8, progress=False)
+    ray = RayBackend(teacher, VLLM_PY, "float32", 1, 512, 0.2, ENV, 8, 1, "cpu", ray_head, block_rows=8,  # a Ray batch is a shard
+                     max_num_batched_tokens=4096)  # one engine setting for both: vLLM defaults it differently for LLM and the async engine
     job = Job(tmp_path/"ray", reqs, 8, encode=lambda part: encode_requests(ray.tokenizer, part))  # what run_job writes
     p = subprocess.Popen(ray.command(job), stdout=open(tmp_path/"driver.log", "w"), stderr=subprocess.STDOUT, env={**os.environ, **ENV})
     t0 = time.time()
@@ -78,14 +79,15 @@ def test_ray_matches_plain_vllm_and_a_killed_driver_resumes_to_the_same_results(
 def test_the_gpu_configuration_asks_ray_for_replicas_of_tensor_parallel_gpus():
     _need_vllm_env()
     code = ("from hala.engine import ray_processor_config as c; import json; "
-            "g = c('CohereLabs/command-a-translate-08-2025', 'bfloat16', 8192, 0.9, 256, tensor_parallel=8, replicas=2, batch_size=64); "
+            "g = c('CohereLabs/command-a-translate-08-2025', 'bfloat16', 8192, 0.9, 256, tensor_parallel=8, replicas=2, batch_size=64, max_num_batched_tokens=16384); "
             "k = c('m', 'float32', 512, 0.2, 16, device='cpu'); "
             "print(json.dumps([g.concurrency, g.engine_kwargs['tensor_parallel_size'], g.placement_group_config, g.batch_size, "
-            "g.log_engine_metrics, k.placement_group_config, g.chat_template_stage, g.tokenize_stage]))")
+            "g.log_engine_metrics, k.placement_group_config, g.chat_template_stage, g.tokenize_stage, g.engine_kwargs.get('max_num_batched_tokens'), "
+            "'max_num_batched_tokens' in k.engine_kwargs]))")
     r = subprocess.run([str(VLLM_PY), "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    conc, tp, pg, bs, metrics, cpu_pg, chat, tok = json.loads(r.stdout.strip().splitlines()[-1])
-    assert (conc, tp, bs, metrics) == (2, 8, 64, False)
+    conc, tp, pg, bs, metrics, cpu_pg, chat, tok, mnbt, cpu_mnbt = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (conc, tp, bs, metrics, mnbt, cpu_mnbt) == (2, 8, 64, False, 16384, False)  # a step's token budget only when set
     used = lambda bundles: [{k: v for k, v in b.items() if v} for b in bundles]  # Ray writes the resources a bundle lacks as 0
     assert used(pg["bundles"]) == [{"GPU": 1, "CPU": 1}] * 8 and pg["strategy"] == "STRICT_PACK"  # one engine's 8 GPUs on one machine
     assert used(cpu_pg["bundles"]) == [{"CPU": 1}] and chat in (False, {"enabled": False}) and tok in (False, {"enabled": False})
@@ -102,6 +104,8 @@ def test_backend_for_spreads_ray_engines_over_the_profile_s_gpus(monkeypatch):
     assert isinstance(b, RayBackend) and b.args[b.args.index("--replicas") + 1] == "1"  # 8 GPUs / 8 per engine
     b = engine.backend_for(cfg, cfg.models.translator_base)
     assert b.args[b.args.index("--replicas") + 1] == "8" and b.args[b.args.index("--tensor-parallel") + 1] == "1"
+    for b in (b, engine.backend_for(cfg, cfg.models.translator_base, backend="vllm")):  # both vLLM paths run the profile's step budget
+        assert b.args[b.args.index("--max-num-batched-tokens") + 1] == str(cfg.engine.max_num_batched_tokens) == "16384"
 
 
 def test_the_lfm2_stand_ins_carry_the_config_fields_vllm_reads(toy_run):
