@@ -139,7 +139,7 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
         res["vllm"] = v = bench_vllm(teacher, tok, msgs, new_tokens, batch_size, shard_size, cfg.path(cfg.engine.vllm_python),
                                      "float32" if dev == "cpu" else cfg.engine.dtype, cfg.engine.max_model_len, cfg.engine.gpu_memory_utilization, env, dev,
                                      max_num_batched_tokens=cfg.engine.max_num_batched_tokens, rounds=rounds)
-        print(f"vLLM, steady state (median of {v['rounds']} rounds): bare LLM.generate {v['bare_tok_s']:.0f} tok/s | ours (plain) {v['vllm_tok_s']:.0f} tok/s | "
+        print(f"vLLM, steady state (median of {v['rounds']} round{'s' if v['rounds'] > 1 else ''}): bare LLM.generate {v['bare_tok_s']:.0f} tok/s | ours (plain) {v['vllm_tok_s']:.0f} tok/s | "
               f"ours (Ray) {v['ray_tok_s']:.0f} tok/s; harness / bare = {v['vllm_vs_bare']:.2f} (plain), {v['ray_vs_bare']:.2f} (Ray); "
               f"start-up {v['bare_startup_s']:.0f} s bare, {v['vllm_startup_s']:.0f} s plain, {v['ray_startup_s']:.0f} s Ray")
         for k, r in enumerate(v["per_round"]):

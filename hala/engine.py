@@ -559,22 +559,23 @@ def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
                                                          "engine_s": round(engine_window([o.metrics for o in outs]), 3)})
     return 0
 
+class _BareVLLMBackend(_WorkerBackend):
+    "The benchmark's reference as a worker: `vllm_bare_main` on a job's requests, started and followed like our vLLM worker; it writes `bare.json` beside the job, no shards."
+    name, worker = "bare", "vllm_bare_main"
+
 def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32, shard_size: int = 64,
                python: str | Path = ".venv-vllm/bin/python", dtype: str = "float32", max_model_len: int = 512,
                gpu_memory_utilization: float = 0.2, env: Optional[dict] = None, device: str = "cpu", ray: bool = True,
                max_num_batched_tokens: Optional[int] = None, rounds: int = 1) -> dict:
     "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings, each measured in its own run by the engine's per-request timestamps (`engine_window`: first scheduling to last token, so start-up is left out and everything the path does around the engine while it generates counts); with their ratios, start-up and wall seconds. The paths run in turn `rounds` times; a path's ratio to bare is taken within each round and the record gives every number's median over the rounds (so a slow spell of a shared machine moves one round's ratio, not the record) and each round's numbers."
-    import statistics, subprocess, tempfile
+    import statistics, tempfile
     from tqdm.auto import tqdm
     reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
     if rounds < 1: raise ValueError(f"rounds must be at least 1, got {rounds}")
     args = _engine_argv(dtype, 1, max_model_len, gpu_memory_utilization, batch_size, max_num_batched_tokens)
     def bare(d):
         job = Job(d/"job", reqs, shard_size, encode=lambda part: encode_requests(tok, part))
-        code = "import sys; from hala.engine import vllm_bare_main; sys.exit(vllm_bare_main(sys.argv[1:]))"
-        p = subprocess.run([str(python), "-c", code, str(job.dir), "--model", str(model), *args], capture_output=True, text=True,
-                           env={**os.environ, **(env or {})})
-        if p.returncode: raise RuntimeError(f"bare vLLM failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
+        _BareVLLMBackend(str(model), python, args, env, tok).run(job, lambda rows: None)  # raises with its log's tail if it fails
         return json.loads((d/"bare.json").read_text())
     def ours(backend):
         def run(d):
