@@ -592,15 +592,15 @@ def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, 
     per = []
     with tempfile.TemporaryDirectory() as d:
         for k in tqdm(range(rounds), desc="rounds (bare, plain" + (", Ray)" if ray else ")"), disable=rounds == 1):
-            res = {}
+            one = {}  # this round's numbers
             for name, run in paths.items():
                 t = time.time(); r = run(Path(d)/f"{name}-{k}"); wall = time.time() - t  # a fresh job each round: nothing resumed
-                res.update({f"{name}_tok_s": r["new_tokens"] / r["engine_s"], f"{name}_engine_s": r["engine_s"], f"{name}_startup_s": r["startup_s"],
+                one.update({f"{name}_tok_s": r["new_tokens"] / r["engine_s"], f"{name}_engine_s": r["engine_s"], f"{name}_startup_s": r["startup_s"],
                             f"{name}_wall_s": round(wall, 2), f"{name}_new_tokens": r["new_tokens"]})
-                if name != "bare": res[f"{name}_engine_startups"] = r["startups"]
+                if name != "bare": one[f"{name}_engine_startups"] = r["startups"]
             for name in paths:
-                if name != "bare": res[f"{name}_vs_bare"] = res[f"{name}_tok_s"] / res["bare_tok_s"]  # within the round
-            per.append(res)
+                if name != "bare": one[f"{name}_vs_bare"] = one[f"{name}_tok_s"] / one["bare_tok_s"]  # within the round
+            per.append(one)
     res = {k: statistics.median(r[k] for r in per) for k in per[0]}
     res.update(rounds=len(per), per_round=per, requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size, shard_size=shard_size, dtype=dtype,
                max_num_batched_tokens=max_num_batched_tokens,
