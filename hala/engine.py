@@ -232,10 +232,11 @@ def engine_runs(root: Path) -> list[dict]:
     return [json.loads(l) for p in sorted(Path(root).rglob("engine.jsonl")) for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
 
 def _sampling(s: dict) -> dict:
-    "vLLM `SamplingParams` keywords of a request's settings (greedy: top_p 1), called in the vLLM environment. Only a request's final output comes back, as `LLM.generate` asks: the engine's default streams a growing copy of every request's output at every step, which we would only drop."
+    "vLLM `SamplingParams` keywords of a request's settings (greedy: top_p 1), called in the vLLM environment. Only a request's final output comes back, as `LLM.generate` asks: the engine's default streams a growing copy of every request's output at every step, which we would only drop. The engine returns token ids only (`detokenize=False`): its front end then skips decoding every request at every step, and the text comes from `decode_text`, the rule of every backend (no request uses stop strings, the one thing engine-side decoding is for)."
     from vllm.sampling_params import RequestOutputKind
     return {"temperature": float(s["temperature"]), "top_p": float(s["top_p"]) if s["temperature"] > 0 else 1.0,
-            "max_tokens": int(s["max_new_tokens"]), "ignore_eos": bool(s["ignore_eos"]), "output_kind": RequestOutputKind.FINAL_ONLY}
+            "max_tokens": int(s["max_new_tokens"]), "ignore_eos": bool(s["ignore_eos"]), "output_kind": RequestOutputKind.FINAL_ONLY,
+            "detokenize": False}
 
 def _engine_parser(prog: str):
     "The command line every process in the vLLM environment takes: a job folder, the model and its engine settings."
@@ -274,7 +275,8 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
     from vllm import SamplingParams
     job = Job.open(a.job_dir)
     llm = _llm(a)
-    eng, startup, toks = llm.llm_engine, time.time() - t0, 0
+    from hala.textgen import decode_text
+    eng, tok, startup, toks = llm.llm_engine, llm.get_tokenizer(), time.time() - t0, 0
     t_loop = time.time()  # from here on, everything the harness does counts: reading, generating, writing
     queue, open_, owner, stats = list(job.pending()), {}, {}, []
     def feed(s: int):
@@ -292,7 +294,7 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
             if not o.finished: continue
             s, rid = owner.pop(o.request_id)
             c, st = o.outputs[0], open_[s]
-            st[1][rid] = {"id": rid, "text": c.text.strip(), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
+            st[1][rid] = {"id": rid, "text": decode_text(tok, c.token_ids), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
                           "new_tokens": len(c.token_ids), "finish": "stop" if c.finish_reason == "stop" else "length"}
             toks += len(c.token_ids); st[2] -= 1; stats.append(o.metrics)
             if st[2] == 0: job.save(s, shard_results(st[0], st[1], s)); del open_[s]  # whole shards only: a kill loses no result
@@ -367,7 +369,7 @@ def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_
 
 def _ray_row(row: dict) -> dict:
     "A processor output row as the driver keeps it."
-    return {"shard": int(row["shard"]), "rid": row["rid"], "text": row["generated_text"], "token_ids": [int(t) for t in row["generated_tokens"]],  # plain lists: a block of them
+    return {"shard": int(row["shard"]), "rid": row["rid"], "token_ids": [int(t) for t in row["generated_tokens"]],  # plain lists: a block of them
             "prompt_tokens": int(row["num_input_tokens"]), "max_new_tokens": int(row["max_new_tokens"]), "ignore_eos": bool(row["ignore_eos"]),
             **{k: float((row.get("metrics") or {}).get(k, float("nan"))) for k in ("scheduled_ts", "last_token_ts")}}  # the engine's timestamps
 
@@ -394,6 +396,9 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     if not rows: return 0
     import ray
     from transformers import GenerationConfig
+    from transformers import AutoTokenizer
+    from hala.textgen import decode_text
+    tok = AutoTokenizer.from_pretrained(a.model)  # text is decoded here from the ids (`_sampling`)
     try: eos = GenerationConfig.from_pretrained(a.model).eos_token_id
     except OSError: eos = None
     stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
@@ -413,7 +418,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
         for row in block:
             s, ids = int(row["shard"]), [int(t) for t in row["token_ids"]]
             stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
-            gen[s][row["rid"]] = {"id": row["rid"], "text": row["text"].strip(), "token_ids": ids, "prompt_tokens": int(row["prompt_tokens"]),
+            gen[s][row["rid"]] = {"id": row["rid"], "text": decode_text(tok, ids), "token_ids": ids, "prompt_tokens": int(row["prompt_tokens"]),
                                   "new_tokens": len(ids), "finish": "stop" if stop else "length"}
             toks += len(ids); done[s] += 1; stats.append(row)  # its engine timestamps (engine_window)
             if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 # %% auto #0
 __all__ = ['ARABIC_SCRIPT', 'CHAT_TEMPLATE', 'SPECIAL_TOKENS', 'CHATML', 'arabic_ratio', 'translation_messages', 'chat_prompt',
-           'train_tokenizer', 'stop_ids', 'generate_batch', 'generate_greedy', 'tiny_lm', 'mt_scores']
+           'train_tokenizer', 'stop_ids', 'decode_text', 'generate_batch', 'generate_greedy', 'tiny_lm', 'mt_scores']
 
 # %% ../nbs/00b_textgen.ipynb #78cc18c2
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")  # Arabic letters, supplements, presentation forms
@@ -66,6 +66,10 @@ def stop_ids(tok, family: Optional[dict] = None) -> list[int]:
     f = family or CHATML
     return list(dict.fromkeys([tok.convert_tokens_to_ids(t) for t in [f["eos"], *f["stop"]]]))
 
+def decode_text(tok, ids: Sequence[int]) -> str:
+    "A generation's text from its token ids, the one rule of every backend (transformers, vLLM, Ray): special tokens dropped, ends stripped."
+    return tok.decode(list(ids), skip_special_tokens=True).strip()
+
 # %% ../nbs/00b_textgen.ipynb #accf970f
 def generate_batch(model, tok,
                    prompts: Sequence,  # already-formatted prompt strings, or their token ids
@@ -103,7 +107,7 @@ def generate_batch(model, tok,
                 end = next((j for j, t in enumerate(row) if t in stops), None)
                 stop = end is not None and not ignore_eos
                 n = end + 1 if stop else len(row)
-                out[i] = {"text": tok.decode(row[:n], skip_special_tokens=True).strip(), "token_ids": row[:n], "prompt_tokens": len(enc[i]),
+                out[i] = {"text": decode_text(tok, row[:n]), "token_ids": row[:n], "prompt_tokens": len(enc[i]),
                           "new_tokens": n, "finish": "stop" if stop else "length"}
             bar.update(len(idx))
     finally:
