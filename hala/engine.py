@@ -412,7 +412,8 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     proc = build_processor(cfg, postprocess=_ray_row)
     done = {s: 0 for s in pending}
     first, toks, stats = None, 0, []
-    for block in proc(ray.data.from_items(rows)).iter_batches(batch_size=None, batch_format="pandas"):  # blocks as they finish
+    data = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // a.batch_size))  # one block per engine batch: by default Ray cuts 200 blocks of a few rows each, every one a task of its own in the processor's row maps
+    for block in proc(data).iter_batches(batch_size=None, batch_format="pandas"):  # blocks as they finish
         block = block.to_dict("records")
         if first is None: first = time.time()
         for row in block:
