@@ -395,8 +395,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
         if need[s] == 0: job.save(s, shard_results(reqs[s], gen[s], s))  # nothing to generate: answered now
     if not rows: return 0
     import ray
-    from transformers import GenerationConfig
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, GenerationConfig
     from hala.textgen import decode_text
     tok = AutoTokenizer.from_pretrained(a.model)  # text is decoded here from the ids (`_sampling`)
     try: eos = GenerationConfig.from_pretrained(a.model).eos_token_id
