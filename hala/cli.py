@@ -111,11 +111,12 @@ def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[di
     return rows
 
 # %% ../nbs/00a_cli.ipynb #c0ff03ec
-def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 64, batch_size: int = 32,
+def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 64, batch_size: Optional[int] = None,
           new_tokens: int = 32, naive_requests: int = 16, vllm: bool = False, shard_size: int = 64, rounds: int = 3) -> dict:
     "Run `bench_generate` (and with `vllm`, `bench_vllm`) on the profile's teacher and held-out requests; print and save the record."
     import os
     if rounds < 1: raise HalaError(f"--rounds must be at least 1, got {rounds}")
+    if batch_size is not None and batch_size < 1: raise HalaError(f"--batch-size must be at least 1, got {batch_size}")
     cfg = setup_env(load_profile(profile, list(overrides)))
     from hala.core import mt_eval_pairs
     from hala.engine import bench_generate, bench_vllm, torch_device
@@ -124,6 +125,7 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
         raise HalaError(f"bench generate needs the teacher and the held-out set of profile {cfg.profile}: run `hala reproduce --profile {cfg.profile} --stages 01` first")
     teacher = cfg.load_ref(cfg.models.teacher)
+    batch_size = batch_size or cfg.engine.batch_size  # the profile's engine batch (vLLM's max_num_seqs): what its generation runs with
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     model, tok = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(teacher)
@@ -268,7 +270,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="generate: engine vs naive loop vs the limit (and --vllm: bare vLLM vs our vLLM and Ray paths); fp8-gemm: FP8 vs BF16 GEMMs (GPU)")
     _profile_args(b)
     b.add_argument("--requests", type=int, default=64, help="requests (held-out translation prompts) [64]")
-    b.add_argument("--batch-size", type=int, default=32, help="batch size of the engine and the bare loop [32]")
+    b.add_argument("--batch-size", type=int, default=None, help="batch size of the engine and the bare loop [the profile's engine.batch_size]")
     b.add_argument("--new-tokens", type=int, default=32, help="tokens generated per request, EOS ignored [32]")
     b.add_argument("--naive-requests", type=int, default=16, help="requests timed in the naive loop [16]")
     b.add_argument("--vllm", action="store_true", help="generate: also bare vLLM vs our plain vLLM and Ray paths (the vLLM environment)")

@@ -8,6 +8,8 @@ from conftest import hala
     (["reproduce", "--set", "seed=abc"], "seed: input should be a valid integer"),
     (["reproduce", "--stages", "42"], "unknown stage '42'"),
     (["stages", "--profile", "nope"], "unknown profile 'nope'"),
+    (["bench", "generate", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["bench", "generate", "--rounds", "0"], "--rounds must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle):
     r = hala(*args)
