@@ -312,6 +312,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--by-source", action="store_true", help="one table per value of the dataset's `source` column")
     s = sub.add_parser("stages", help="list the stages and their status for a profile")
     _profile_args(s)
+    cm = sub.add_parser("compare", help="a run's results against the committed ones: exact ones equal, measured ones within the spread measured across machines (exit 1 if not)")
+    _profile_args(cm)
+    cm.add_argument("--committed", default=None, help="the committed results folder [results/<profile> at git HEAD]")
+    cm.add_argument("--fresh", default=None, help="the regenerated results folder [the profile's results folder]")
+    sp = sub.add_parser("spread", help="measure how far each result moves between machines from finished variant runs; writes results/<profile>/spread/")
+    _profile_args(sp)
+    sp.add_argument("--run", dest="runs", action="append", default=[], metavar="NAME=RESULTS_DIR", help="a variant's finished results/<profile> folder (repeatable)")
+    sp.add_argument("--varies", action="append", default=[], metavar="KEY", help="a profile key the variants set, left out of the profile table's comparison (repeatable)")
     return p
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -348,6 +356,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             audit_command(args.profile, args.overrides, args.dataset, args.config, args.split, args.fmt, args.limit, args.by_source)
         elif args.cmd == "check":
             if check_command(args.profile, args.overrides): return 2
+        elif args.cmd == "compare":
+            from hala.compare import compare_command
+            if compare_command(args.profile, args.overrides, args.committed, args.fresh): return 1
+        elif args.cmd == "spread":
+            from hala.compare import spread_command
+            spread_command(args.profile, args.overrides, args.runs, args.varies)
         else:
             rows = stages_table(args.profile, args.overrides)
             w = max(len(r["stage"]) for r in rows)

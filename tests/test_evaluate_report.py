@@ -176,75 +176,69 @@ def test_item_claims_fail_when_the_gold_labels_are_shuffled(toy_run):
 
 # ---- what a reader sees in results/toy is what the code produces ------------------------------------------------------
 
-# Every table and metrics file of the toy run is committed in results/toy/ and compared here. Numbers match within
-# RTOL (relative) or ATOL (absolute), whichever is larger; text matches exactly, after run-folder paths are made
-# relative (the test's run writes into a temporary folder). The profile table (every setting) matches exactly.
-# Wall-clock figures live in timings/, not compared.
-RTOL, ATOL = 0.02, 0.02
-PATH_KEYS = {"run_root", "results_root", "toy_world.wheel_dir"}
-
-def _norm(s: str) -> str:
-    return re.sub(r"(?:/[^\s,|'\"]*)?/(runs|results)/", r"\1/", s)
-
-def _num(x):
-    try: v = float(x); return v if not math.isnan(v) else "nan"
-    except (TypeError, ValueError): return None
-
-def _same(a, b) -> bool:
-    na, nb = _num(a), _num(b)
-    if isinstance(na, float) and isinstance(nb, float): return abs(na - nb) <= max(ATOL, RTOL * max(abs(na), abs(nb)))
-    return _norm(str(a)) == _norm(str(b))
-
-def _diff_json(a, b, path=""):
-    if isinstance(a, dict) and isinstance(b, dict):
-        if set(a) != set(b): return [f"{path}: keys differ ({sorted(set(a) ^ set(b))[:5]})"]
-        return [d for k in a for d in _diff_json(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b): return [f"{path}: {len(a)} vs {len(b)} items"]
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff_json(x, y, f"{path}[{i}]")]
-    return [] if _same(a, b) else [f"{path}: committed {a!r} vs regenerated {b!r}"]
-
-def compare_results(committed: Path, fresh: Path) -> list[str]:
-    "Differences between two results/<profile> folders' tables and metrics (beyond the tolerance)."
-    diffs = []
-    for kind, pat in (("tables", "*.csv"), ("metrics", "*.json")):
-        a, b = {p.name for p in (committed/kind).glob(pat)}, {p.name for p in (fresh/kind).glob(pat)}
-        diffs += [f"{kind}/{n}: committed but not produced" for n in sorted(a - b)]
-        diffs += [f"{kind}/{n}: produced but not committed (regenerate results/toy)" for n in sorted(b - a)]
-        for n in sorted(a & b):
-            if kind == "metrics":
-                diffs += [f"metrics/{n}{d}" for d in _diff_json(json.loads((committed/kind/n).read_text()), json.loads((fresh/kind/n).read_text()))]
-                continue
-            ra = list(csv.reader((committed/kind/n).open(encoding="utf-8"))); rb = list(csv.reader((fresh/kind/n).open(encoding="utf-8")))
-            exact = n == "profile.csv"  # the settings themselves: compared exactly (a learning rate of 0.003 vs 0.002 is a change)
-            if exact: ra, rb = ([r for r in x if r[0] not in PATH_KEYS] for x in (ra, rb))
-            if len(ra) != len(rb): diffs.append(f"tables/{n}: {len(ra)} vs {len(rb)} rows"); continue
-            same = (lambda a, b: _norm(a) == _norm(b)) if exact else _same
-            for i, (x, y) in enumerate(zip(ra, rb)):
-                bad = [f"{x[j]!r} vs {y[j]!r}" for j in range(max(len(x), len(y))) if j >= min(len(x), len(y)) or not same(x[j], y[j])]
-                if bad: diffs.append(f"tables/{n} row {i}: " + "; ".join(bad[:3]))
-    return diffs
-
-def test_compare_catches_a_changed_number_and_tolerates_noise(tmp_path):
-    for d in ("a", "b"):
-        (tmp_path/d/"tables").mkdir(parents=True); (tmp_path/d/"metrics").mkdir()
-        (tmp_path/d/"tables"/"t.csv").write_text("k,v\nx,10.0\n"); (tmp_path/d/"metrics"/"m.json").write_text('{"loss": 5.0}')
-    assert compare_results(tmp_path/"a", tmp_path/"b") == []
-    (tmp_path/"b"/"metrics"/"m.json").write_text('{"loss": 5.05}')  # within 2%
-    assert compare_results(tmp_path/"a", tmp_path/"b") == []
-    (tmp_path/"b"/"tables"/"t.csv").write_text("k,v\nx,11.0\n")
-    assert compare_results(tmp_path/"a", tmp_path/"b") == ["tables/t.csv row 1: '10.0' vs '11.0'"]
-    (tmp_path/"b"/"tables"/"t.csv").write_text("k,v\nx,10.0\n")
-    for d, lr in (("a", "0.003"), ("b", "0.002")):  # a setting is compared exactly, however small the change
-        (tmp_path/d/"tables"/"profile.csv").write_text(f"key,value\nrun_root,/x/{d}\nhala.train.lr,{lr}\n")
-    assert compare_results(tmp_path/"a", tmp_path/"b") == ["tables/profile.csv row 1: '0.003' vs '0.002'"]
+# A run on another machine regenerates every committed table, metrics and items file of results/toy: exact quantities
+# (built from data and seeds) equal, measured ones (computed by a trained model) within the band of their family that
+# results/toy/spread/ measured across machine variants, model-written text not compared, every required claim held
+# (hala.compare, data/compare.yaml). The toy run of this suite runs as another machine would (conftest.OTHER_MACHINE).
 
 def test_toy_results_match_the_committed_ones(toy_run):
+    from hala.compare import compare_results, load_rules, read_spread
     committed = ROOT/"results"/"toy"
     assert (committed/"tables"/"profile.csv").exists() and (committed/"metrics"/"report.json").exists(), \
-        "results/toy is not committed: run `hala reproduce --profile toy` and commit results/toy/{tables,metrics}"
-    diffs = compare_results(committed, toy_run[0])
-    assert not diffs, f"{len(diffs)} difference(s) from the committed results/toy (regenerate and commit them if the change is intended):\n" + "\n".join(diffs[:30])
+        "results/toy is not committed: run `hala reproduce --profile toy` and commit results/toy/{tables,metrics,items}"
+    problems, report = compare_results(committed, toy_run[0], read_spread(committed), load_rules())
+    print("drift report (measured families that moved, the closest to its band first):\n  " + "\n  ".join(report))
+    assert not problems, f"{len(problems)} problem(s) against the committed results/toy (regenerate it and its spread if the change is intended):\n" + "\n".join(problems[:30])
+
+def test_the_spread_covers_every_committed_family_and_no_exact_one_moved():
+    "The committed spread was measured on the committed results as they are; every declared pattern names a family that exists."
+    from hala.compare import family, kind_of, load_rules, read_spread, result_leaves, undeclared
+    committed, rules = ROOT/"results"/"toy", load_rules()
+    spread = read_spread(committed)
+    fams = {family(f, p) for f, d in result_leaves(committed).items() for p in d}
+    assert fams <= set(spread["families"]), sorted(fams - set(spread["families"]))[:10]
+    assert undeclared(spread) == [] and len(spread["variants"]) >= 2, spread["variants"]
+    assert all(spread["families"][f]["kind"] == kind_of(f, rules) for f in fams), "data/compare.yaml changed after the spread was measured: run hala spread"
+    for k in ("measured", "text"):
+        for pat, why in rules[k]:
+            assert why.strip() and any(kind_of(f, {"measured": [], "text": [], k: [(pat, why)]}) == k for f in fams), f"{k} pattern {pat!r} names no family"
+
+def _perturb(d: Path, rel: str, fn):
+    f = d/rel
+    if f.suffix == ".json": f.write_text(json.dumps(fn(json.loads(f.read_text(encoding="utf-8"))), ensure_ascii=False), encoding="utf-8")
+    else:
+        rows = list(csv.reader(f.open(encoding="utf-8"))); fn(rows)
+        with f.open("w", encoding="utf-8", newline="") as fh: csv.writer(fh).writerows(rows)
+
+def test_compare_fails_on_a_number_beyond_its_band_and_on_any_changed_exact_value(tmp_path):
+    from hala.compare import compare_results, load_rules, read_spread
+    committed, rules = ROOT/"results"/"toy", load_rules()
+    spread = read_spread(committed)
+    fresh = tmp_path/"toy"
+    for k in ("tables", "metrics", "items"): shutil.copytree(committed/k, fresh/k)
+    check = lambda: compare_results(committed, fresh, spread, rules)[0]
+    assert check() == []
+    band = spread["families"]["metrics/assets.json models.*.final_loss"]["band"]
+    loss = json.loads((committed/"metrics"/"assets.json").read_text())["models"]["teacher"]["final_loss"]
+    def set_loss(x):
+        _perturb(fresh, "metrics/assets.json", lambda m: {**m, "models": {**m["models"], "teacher": {**m["models"]["teacher"], "final_loss": x}}})
+    set_loss(loss + 0.9 * max(band, 0.02 * loss)); assert check() == []  # within the band: drift, not a problem
+    set_loss(loss + 1.1 * max(band, 0.02 * loss, 0.02)); p = check()
+    assert len(p) == 1 and "beyond the band" in p[0] and "models.teacher.final_loss" in p[0], p
+    set_loss(loss)
+    _perturb(fresh, "metrics/assets.json", lambda m: {**m, "instructions": m["instructions"] + 1})  # an input count: exact
+    p = check(); assert len(p) == 1 and p[0].startswith("metrics/assets.json instructions: committed") and p[0].endswith("(exact)"), p
+    _perturb(fresh, "metrics/assets.json", lambda m: {**m, "instructions": m["instructions"] - 1})
+    def swap_split(rows): rows[1][0] = rows[1][0] + "-x"
+    _perturb(fresh, "tables/eval_scores.csv", swap_split)  # a model name in a table: exact
+    p = check(); assert len(p) == 1 and "tables/eval_scores.csv row 1, column 'model'" in p[0], p
+    shutil.copy(committed/"tables"/"eval_scores.csv", fresh/"tables"/"eval_scores.csv")
+    def rewrite_text(rows): rows[1][3] = "نص آخر كتبه نموذج"
+    _perturb(fresh, "tables/distill_examples.csv", rewrite_text)  # model-written text: not compared
+    assert check() == []
+    req = json.loads((committed/"metrics"/"report.json").read_text())["claims_required"][0]
+    _perturb(fresh, "metrics/report.json", lambda r: {**r, "claims": {**r["claims"], req: False}})
+    assert check() == [f"required claim fails: {req}"]
 
 def test_lm_eval_command_finds_project_and_run_tasks_through_lm_evals_own_parser(tmp_path):
     "lm-eval's CLI keeps one --include_path (a second replaces the first): the command must name one folder holding both."
