@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/compare.html.md"""
 # %% ../nbs/00i_compare.ipynb #c02cmp
 from __future__ import annotations
 
-import csv, fnmatch, json, math, re, shutil, subprocess, tempfile
+import csv, fnmatch, json, math, re, subprocess, tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -35,7 +35,7 @@ def table_leaves(p: Path) -> dict:
     "A CSV table as {(column, row): cell}, with `('#rows',)` its row count and `('#header',)` its header."
     rows = list(csv.reader(Path(p).open(encoding="utf-8")))
     head, body = (rows[0], rows[1:]) if rows else ([], [])
-    if Path(p).name == "profile.csv": body = [r for r in body if r and r[0] not in PATH_KEYS]
+    if Path(p).stem == "profile": body = [r for r in body if r and r[0] not in PATH_KEYS]
     out = {("#header",): "|".join(head), ("#rows",): len(body)}
     for i, r in enumerate(body):
         for j, cell in enumerate(r): out[(head[j] if j < len(head) else f"#{j}", i)] = cell
@@ -111,7 +111,7 @@ def differs(va, vb) -> Optional[float]:
     return None if _norm(va) == _norm(vb) else math.inf
 
 # %% ../nbs/00i_compare.ipynb #c14cmp
-SAFETY = 2.0  # a measured family's band: this many times the largest drift seen across the variants
+SAFETY = 3.0  # a measured family's band: this many times the largest drift seen across the variants
 RTOL, ATOL = 0.02, 0.02  # the floor of every band (relative, absolute): a family that did not move in the variants may still move this much
 
 def measure_spread(committed: Path, runs: dict, rules: dict, ignore: dict = {}) -> dict:
