@@ -72,15 +72,18 @@ MALFORMED_REASONS = ["not JSON", "not UTF-8", "record is list", "record is str",
     None, "duplicate id"]
 
 def test_each_malformed_record_is_rejected_with_its_reason(tmp_path):
-    from hala.core import CorpusSource
-    cfg = load_profile("toy")  # a local JSONL file is read line by line: every malformed kind reaches the adapters, even those no Parquet stand-in can hold
-    src = CorpusSource(name="malformed", id="data/corpus/malformed_en.jsonl", config=None, split="train", limit=None, format="messages", fields={})
+    from hala.corpus import Sources, chunk_records
+    # a local JSONL file is read line by line: every malformed kind reaches the adapters, even those no Parquet stand-in can hold
+    cfg = load_profile("toy", ["corpus.sources=[{name: malformed, id: data/corpus/malformed_en.jsonl, config: null, split: train, "
+                               "limit: null, format: messages, fields: {}}]"])
+    src = cfg.corpus.sources[0]
     raw = read_source(cfg, src)
     assert len(raw) == len(MALFORMED_REASONS)
-    got = [normalize(r, src, k, cfg.corpus.max_turn_chars, cfg.corpus.max_turns).get("reason") for k, r in enumerate(raw)]
-    for k, (want, reason) in enumerate(zip(MALFORMED_REASONS[:-1], got[:-1])):
+    recs, ok, _ = chunk_records(cfg, Sources(cfg), {"source": src.name, "start": 0, "end": len(raw)}, lambda s: len(s.split()))
+    got = [r.get("reason") for r in recs]  # every planted record, the repeated id included (it is rejected when chunked)
+    for k, (want, reason) in enumerate(zip(MALFORMED_REASONS, got, strict=True)):
         assert (reason is None) if want is None else (reason is not None and want in reason), (k, want, reason)
-    assert len({reason_kind(r) for r in got if r}) >= 20
+    assert len(ok) == MALFORMED_REASONS.count(None) and len({reason_kind(r) for r in got if r}) >= 20
 
 # ---- a killed run resumes to exactly the uninterrupted output --------------------------------------------------------
 

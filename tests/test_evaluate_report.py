@@ -13,6 +13,7 @@ FIX = LM/"fixtures"
 OURS = {"_hala_alghafa_template": "alghafa", "_hala_arabic_mmlu_template": "arabic_mmlu", "hala_arabic_exams.yaml": "arabic_exams",
         "_hala_madinahqa_template": "madinahqa", "_hala_aratrust_template": "aratrust", "_hala_arbmmlu_ht_template": "arbmmlu_ht",
         "hala_alrage.yaml": "alrage"}
+SUBSET_ROWS = lambda k: 3 - k % 3  # rows of the k-th subset (sorted by path) in the fixture tasks
 SUITE = ["hala_alghafa", "hala_arabic_mmlu", "hala_arabic_exams", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht"]
 
 def _yaml(p):  # lm-eval's `!function` tag, kept as text
@@ -37,20 +38,41 @@ def fixture_tasks(tmp_path_factory):
     m, t = tiny_lm(); m.save_pretrained(d/"tiny"); t.save_pretrained(d/"tiny")
     return d
 
-def test_our_task_yamls_run_on_fixture_rows_offline(fixture_tasks):
+@pytest.fixture(scope="module")
+def sized_tasks(fixture_tasks, tmp_path_factory):
+    """The fixture tasks with subsets of different sizes: the k-th subset (sorted by path) reads the first
+    `SUBSET_ROWS(k)` (3, 2 or 1) of its benchmark's fixture rows, so that a mean weighted by subset size (micro)
+    differs from the unweighted one (macro) that lighteval and the leaderboard report."""
+    d = tmp_path_factory.mktemp("lm_eval_sized")/"tasks"
+    shutil.copytree(fixture_tasks, d)
+    for k, sub in enumerate(sorted(d.glob("*/hala_*.yaml"))):
+        rows = (FIX/f"{sub.parent.name}.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:SUBSET_ROWS(k)]
+        (d/sub.parent.name/f"{sub.stem}.jsonl").write_text("".join(rows), encoding="utf-8")
+        sub.write_text(sub.read_text(encoding="utf-8") + f"dataset_kwargs:\n  data_files:\n    fixture: {d/sub.parent.name/(sub.stem + '.jsonl')}\n",
+                       encoding="utf-8")
+    return d
+
+def test_our_task_yamls_run_on_fixture_rows_offline(sized_tasks):
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
-    tm = TaskManager(include_path=str(fixture_tasks))
+    tm = TaskManager(include_path=str(sized_tasks))
     tasks = ["hala_arabic_suite", "hala_alrage"]
-    r = simple_evaluate(model="hf", model_args={"pretrained": str(fixture_tasks/"tiny"), "dtype": "float32", "device": "cpu"},
-                        tasks=tasks, num_fewshot=0, batch_size=8, task_manager=tm, log_samples=False, bootstrap_iters=0,
+    r = simple_evaluate(model="hf", model_args={"pretrained": str(sized_tasks/"tiny"), "dtype": "float32", "device": "cpu"},
+                        tasks=tasks, num_fewshot=0, batch_size=8, task_manager=tm, log_samples=True, bootstrap_iters=0,
                         gen_kwargs={"max_gen_toks": 8})
-    res, n = r["results"], r["n-samples"]
-    for g in SUITE:  # each benchmark: the unweighted mean of its subsets
-        subs = [k for k in res if k.startswith(g + "_")] or [g]
-        assert 0 <= res[g]["acc_norm,none"] <= 1 and abs(res[g]["acc_norm,none"] - sum(res[k]["acc_norm,none"] for k in subs) / len(subs)) < 1e-9, g
+    res, n, samples = r["results"], r["n-samples"], r["samples"]
+    item_mean = lambda t: sum(x["acc_norm"] for x in samples[t]) / len(samples[t])  # a leaf's score from its items
+    micro_differs = []
+    for g in SUITE:  # each benchmark: the unweighted mean of its subsets (lighteval's and the leaderboard's)
+        subs = sorted(k for k in samples if k.startswith(g + "_")) or [g]
+        macro = sum(item_mean(k) for k in subs) / len(subs)
+        micro = sum(x["acc_norm"] for k in subs for x in samples[k]) / sum(len(samples[k]) for k in subs)
+        assert 0 <= res[g]["acc_norm,none"] <= 1 and abs(res[g]["acc_norm,none"] - macro) < 1e-9, (g, res[g]["acc_norm,none"], macro, micro)
+        micro_differs.append(abs(micro - macro) > 1e-6)
+    assert sum(micro_differs) >= 3, micro_differs  # the fixture tells the two means apart (EXAMS has no subsets)
     assert "acc_norm,none" not in res.get("hala_arabic_suite", {})  # no aggregate over the 117 leaves: Avg is the mean of the six (stage 08)
-    assert n["hala_madinahqa_arabic_language_general"]["effective"] == 3 and n["hala_aratrust_privacy"]["effective"] == 3
+    subsets = sorted(sized_tasks.glob("*/hala_*.yaml"))
+    assert {p.stem: n[p.stem]["effective"] for p in subsets} == {p.stem: SUBSET_ROWS(k) for k, p in enumerate(subsets)}
     counts = {g: len([k for k in n if k.startswith(g + "_")]) for g in ("hala_alghafa", "hala_arabic_mmlu", "hala_madinahqa", "hala_aratrust", "hala_arbmmlu_ht")}
     assert counts == {"hala_alghafa": 9, "hala_arabic_mmlu": 40, "hala_madinahqa": 2, "hala_aratrust": 8, "hala_arbmmlu_ht": 57}, counts
     assert "chrf,none" in res["hala_alrage"]
