@@ -19,6 +19,19 @@ def test_the_toy_is_the_paper_at_pico_scale_leaf_by_leaf():
         k = bad.split("=")[0]
         assert [v.split(":")[0] for v in overlay_violations(load_profile("toy", [bad]), paper)] == [k], bad
 
+def _stand_in_mismatches(toy, paper) -> list[str]:
+    "Pico roles whose `stands_for` is not the id the paper profile uses for that role (teacher, judge, or the base of a size)."
+    want = lambda role: getattr(paper.models, role) if role in ("teacher", "judge") else paper.models.bases.get(role.rsplit("-", 1)[-1])
+    return [f"{role}: {spec.stands_for} (paper: {want(role)})" for role, spec in toy.toy_world.pico.items() if spec.stands_for != want(role)]
+
+def test_every_stand_in_stands_for_the_paper_model_of_its_role():
+    "`stands_for` may differ from paper.yaml's empty toy world, but only to name the paper's id of that role; every role has one."
+    toy, paper = load_profile("toy"), load_profile("paper")
+    assert _stand_in_mismatches(toy, paper) == []
+    assert {s.stands_for for s in toy.toy_world.pico.values()} == {paper.models.teacher, paper.models.judge, *paper.models.bases.values()}
+    for bad, role in (("toy_world.pico.teacher.stands_for=Wrong/model", "teacher"), ("toy_world.pico.lfm2-700M.stands_for=LiquidAI/LFM2-350M", "lfm2-700M")):
+        assert [m.split(":")[0] for m in _stand_in_mismatches(load_profile("toy", [bad]), paper)] == [role], bad
+
 def test_an_overlay_key_the_base_lacks_is_an_error(tmp_path):
     (tmp_path/"paper.yaml").write_text((project_root()/"data/profiles/paper.yaml").read_text())
     (tmp_path/"mine.yaml").write_text("base: paper.yaml\nprofile: mine\nengine: {batch_sise: 4}\n")

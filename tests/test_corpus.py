@@ -132,6 +132,10 @@ def _job(d):
     if not meta: return 0, 0
     return len(list(meta[0].parent.glob("results/*.jsonl"))), json.loads(meta[0].read_text())["n_shards"]
 
+def _shards(d) -> dict:
+    "Each result shard of the corpus's job: its file name -> (modification time, bytes)."
+    return {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in Path(d).glob("runs/toy/05_translate_corpus/work-*/jobs/segments-*/results/*.jsonl")}
+
 def _chunks(d):
     return len(list(Path(d).glob("runs/toy/05_translate_corpus/work-*/chunks/*.jsonl")))
 
@@ -139,16 +143,22 @@ def test_sigkilled_corpus_run_resumes_to_identical_output(tmp_path, tiny):
     "The corpus is one job: killed inside it three times, at random shards, the run still ends with the uninterrupted output."
     p = _run(tmp_path/"a", tiny); assert p.wait(600) == 0, p.stderr.read()
     expected = json.loads((tmp_path/"a"/"out.json").read_text())
-    rng, kills = random.Random(0), 0
+    rng, kills, done_at_kill = random.Random(0), 0, []
     for frac in sorted(rng.uniform(0.1, 0.9) for _ in range(3)):
+        before, kept = _job(tmp_path/"b")[0], _shards(tmp_path/"b")  # result shards the earlier runs left
         p = _run(tmp_path/"b", tiny)
-        while p.poll() is None:
+        while p.poll() is None:  # kill only after this run wrote a shard of its own, at the random point or later
             done, n = _job(tmp_path/"b")
-            if n and done >= max(1, int(frac * n)): break
+            if n and done > before and done >= max(1, int(frac * n)): break
             time.sleep(0.005)
         assert p.poll() is None, "the run finished before it could be killed"
         os.kill(p.pid, signal.SIGKILL); p.wait(); kills += 1
-        assert _chunks(tmp_path/"b") == 0 and 0 < _job(tmp_path/"b")[0] < _job(tmp_path/"b")[1]  # inside the job
+        done, n = _job(tmp_path/"b")
+        assert _chunks(tmp_path/"b") == 0 and before < done < n, (before, done, n)  # inside the job, after new work
+        now = _shards(tmp_path/"b")
+        assert {k: now.get(k) for k in kept} == kept, sorted(k for k in kept if now.get(k) != kept[k])  # finished shards not redone
+        done_at_kill.append(done)
+    assert done_at_kill == sorted(set(done_at_kill)), done_at_kill  # each restarted run made progress before its kill
     p = _run(tmp_path/"b", tiny); assert p.wait(600) == 0, p.stderr.read()
     got = json.loads((tmp_path/"b"/"out.json").read_text())
     assert kills == 3 and got == expected  # rows and per-chunk counts, cache hits included
