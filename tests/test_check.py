@@ -4,22 +4,45 @@ import pytest
 from conftest import hala
 from hala.core import load_profile
 
+# Parameter counts as their publishers state them, read independently of data/paper/models.csv:
+# - LFM2: the LiquidAI/LFM2-* model cards' table, "Parameters: 354,483,968 | 742,489,344 | 1,170,340,608" (exact).
+# - Gemma-2-9B, the base of Fanar-1-9B (Fanar paper, arXiv 2501.13944: "continually trained on the Gemma-2 9B base"):
+#   the Gemma 2 technical report (arXiv 2408.00118, Table 2), 8,324,201,984 non-embedding + 917,504,000 embedding (exact).
+# - Qwen2.5-3B-Instruct: its model card, "Number of Parameters: 3.09B", "(Non-Embedding): 2.77B" (rounded: +-0.005B).
+PUBLISHED = {"LiquidAI/LFM2-350M": 354_483_968, "LiquidAI/LFM2-700M": 742_489_344, "LiquidAI/LFM2-1.2B": 1_170_340_608,
+             "QCRI/Fanar-1-9B-Instruct": 8_324_201_984 + 917_504_000}
+
 def test_parameter_counting_matches_published_counts_at_paper_scale():
-    "The stand-ins' architectures, scaled up to the real dimensions, count what the model cards publish."
-    from transformers import Gemma2Config, Qwen2Config
+    "The stand-ins' architectures at the real dimensions count what the publishers state; so do the counts the memory plan reads."
+    from transformers import Gemma2Config, Lfm2Config, Qwen2Config
     from hala.check import param_count, paper_models
+    gemma = param_count(Gemma2Config(hidden_size=3584, num_hidden_layers=42, num_attention_heads=16, num_key_value_heads=8, head_dim=256,
+                                     intermediate_size=14336, vocab_size=256000))
+    assert gemma == PUBLISHED["QCRI/Fanar-1-9B-Instruct"] and gemma - 256000 * 3584 == 8_324_201_984
+    attn = [2, 5, 8, 10, 12, 14]  # LFM2-1.2B's config.json: 16 blocks, 6 of them attention, 10 gated short convolutions
+    lfm2 = param_count(Lfm2Config(vocab_size=65536, hidden_size=2048, intermediate_size=12288, num_hidden_layers=16, num_attention_heads=32,
+                                  num_key_value_heads=8, block_auto_adjust_ff_dim=True, block_ffn_dim_multiplier=1.0, block_multiple_of=256,
+                                  layer_types=["full_attention" if i in attn else "conv" for i in range(16)], tie_word_embeddings=True))
+    assert lfm2 == PUBLISHED["LiquidAI/LFM2-1.2B"]
+    qwen = param_count(Qwen2Config(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
+                                   intermediate_size=11008, vocab_size=151936, tie_word_embeddings=True))
+    assert abs(qwen - 3.09e9) <= 0.005e9 and abs(qwen - 151936 * 2048 - 2.77e9) <= 0.005e9, qwen
     known = paper_models()
-    assert param_count(Gemma2Config(hidden_size=3584, num_hidden_layers=42, num_attention_heads=16, num_key_value_heads=8, head_dim=256,
-                                    intermediate_size=14336, vocab_size=256000)) == known["QCRI/Fanar-1-9B-Instruct"]["params"]
-    assert param_count(Qwen2Config(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
-                                   intermediate_size=11008, vocab_size=151936, tie_word_embeddings=True)) == known["Qwen/Qwen2.5-3B-Instruct"]["params"]
+    assert {k: known[k]["params"] for k in PUBLISHED} == PUBLISHED
+    assert abs(known["Qwen/Qwen2.5-3B-Instruct"]["params"] - 3.09e9) <= 0.005e9
 
 def test_the_paper_plan_fits_8_gpus_of_80_gb_and_the_9b_at_micro_batch_8_would_not():
     from hala.check import memory_plan
     plan = {r["step"]: r for r in memory_plan(load_profile("paper"))}
     assert all(r["fits"] for r in plan.values()), [r for r in plan.values() if not r["fits"]]
-    assert plan["Hala-9B SFT"]["logits GB"] == pytest.approx(2 * 4096 * 256000 * 6 / 1e9)
-    assert plan["FP8 teacher translates (vLLM)"]["weights GB"] == pytest.approx(111e9 / 8 / 1e9)
+    # By hand, from the models' configs and paper.yaml:
+    # - Hala-9B SFT logits: micro-batch 2 x 4,096 tokens x 256,000 vocabulary (Gemma-2) = 2,097,152,000 logits, held in BF16
+    #   (2 B) and upcast to FP32 for the loss (4 B): 6 B each = 12.582912 GB on each GPU (FSDP shards weights, not activations).
+    # - FP8 teacher weights: 111e9 parameters x 1 B over tensor parallel 8 = 13.875 GB per GPU.
+    # - Hala-1.2B SFT weights: 1,170,340,608 parameters x 2 B (BF16), DDP keeps a whole copy per GPU = 2.340681216 GB.
+    assert plan["Hala-9B SFT"]["logits GB"] == pytest.approx(12.582912)
+    assert plan["FP8 teacher translates (vLLM)"]["weights GB"] == pytest.approx(13.875)
+    assert plan["Hala-1.2B SFT"]["weights GB"] == pytest.approx(2.340681216)
     big = {r["step"]: r for r in memory_plan(load_profile("paper", ["hala.train.batch_size=8"]))}
     assert big["Hala-9B SFT"]["fits"] is False and big["Hala-1.2B SFT"]["fits"] is True
 
