@@ -1,10 +1,9 @@
 "Unit tests of hala.core: the profile schema, overrides, errors, results files, manifests, cached steps."
 import json
-from pathlib import Path
 
 import pytest, yaml
 
-from hala.core import (HalaError, cached_step, flatten, load_profile, save_metrics, stage_names, stage_fingerprint,
+from hala.core import (HalaError, cached_step, load_profile, save_metrics, stage_names, stage_fingerprint,
                        stage_done, finish_stage, read_manifest, project_root)
 
 def test_the_toy_is_the_paper_at_pico_scale_leaf_by_leaf():

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from hala.core import HalaError, load_profile, read_jsonl
-from hala.corpus import assemble, assemble_corpus, normalize, read_source, reason_kind, record_pieces, \
-    split_turn, translate_corpus
+from hala.core import load_profile, read_jsonl
+from hala.corpus import assemble, read_source, reason_kind, record_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
 STRUCTURE = ROOT/"data"/"corpus"/"structure_en.jsonl"

@@ -1,6 +1,5 @@
 "Stages 03-04: the judge's strict contract, the paper profile's ids and prompts, and the toy run's results."
 import json
-from pathlib import Path
 
 import pytest
 

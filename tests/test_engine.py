@@ -1,6 +1,5 @@
 "The generation engine's contract: a job killed with SIGKILL and restarted gives exactly the uninterrupted results."
 import json, os, random, signal, subprocess, sys, time
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,6 @@
 """Stages 08-09: our lm-eval task YAMLs run on fixture rows offline; the paper group lists the six benchmarks; the
 report puts the paper's rows beside the run's; the toy run's tables and metrics match the ones committed in results/toy."""
-import csv, json, math, re, shutil
+import csv, json, re, shutil
 from pathlib import Path
 
 import pytest, yaml

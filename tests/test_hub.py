@@ -1,6 +1,5 @@
 """The local hub: stand-ins published as git repositories and served like the Hub, loaded with the calls a cluster makes."""
 import json, os, subprocess, sys, urllib.error, urllib.request
-from pathlib import Path
 
 import pytest
 

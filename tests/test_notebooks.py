@@ -1,5 +1,5 @@
 "The notebooks are the source: nbdev keeps package and notebooks in sync, papermill's tags survive, library notebooks run."
-import hashlib, json, shutil, subprocess, sys
+import hashlib, json, subprocess, sys
 from pathlib import Path
 
 import pytest

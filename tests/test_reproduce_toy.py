@@ -3,9 +3,8 @@
 import json, re, time
 from pathlib import Path
 
-import pytest
 
-from conftest import ROOT, hala
+from conftest import hala
 from hala.core import load_profile, stage_names, stage_variants
 
 def test_every_stage_ran_and_wrote_its_results(toy_run):

@@ -1,6 +1,5 @@
 """The site (`hala docs`): built offline from the toy run's executed notebooks, opened page by page in a real browser."""
 import os, shutil
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest

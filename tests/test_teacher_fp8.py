@@ -1,6 +1,5 @@
 "Stage 02 on the toy run: FP8 halves the Linear weights, keeps quality, and the vLLM worker agrees with transformers."
 import json, os
-from pathlib import Path
 
 import pytest
 
