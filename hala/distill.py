@@ -18,8 +18,8 @@ from .textgen import arabic_ratio
 
 
 # %% auto #0
-__all__ = ['instruction_response', 'teacher_pairs', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages', 'teach_judge',
-           'save_supervision']
+__all__ = ['instruction_response', 'english_pairs', 'teacher_pairs', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages',
+           'teach_judge', 'save_supervision']
 
 # %% ../nbs/03_distill.ipynb #ae24107b
 def instruction_response(rec) -> tuple[Optional[tuple[str, str]], Optional[str]]:
@@ -36,6 +36,19 @@ def instruction_response(rec) -> tuple[Optional[tuple[str, str]], Optional[str]]
     if not isinstance(ins, str) or not isinstance(res, str): return None, "non-string text"
     if not ins.strip() or not res.strip(): return None, "empty instruction or response"
     return (ins.strip(), res.strip()), None
+
+# %% ../nbs/03_distill.ipynb #e3a1c7d2
+def english_pairs(recs: list) -> tuple[list[tuple[str, str, str]], Counter]:
+    "(record id, instruction, response) of each usable record, and counts of the rest by reason. A repeated id is counted as a duplicate and its later records left out, as stage 05 does: the id names the teacher's requests, which must be unique."
+    pairs, why, seen = [], Counter(), set()
+    for i, r in enumerate(recs):
+        p, reason = instruction_response(r)
+        if not p: why[reason] += 1; continue
+        rid = str(r.get("id", i))
+        if rid in seen: why["duplicate id"] += 1; continue
+        seen.add(rid); pairs.append((rid, *p))
+    return pairs, why
+
 
 # %% ../nbs/03_distill.ipynb #cad3b0e9
 def teacher_pairs(pairs_en: list[tuple[str, str, str]],  # (record id, instruction, response) in English

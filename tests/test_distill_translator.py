@@ -4,7 +4,7 @@ import json
 import pytest
 
 from hala.core import load_profile
-from hala.distill import parse_verdict, cheap_filter, instruction_response
+from hala.distill import parse_verdict, cheap_filter, instruction_response, english_pairs, teacher_pairs
 from hala.engine import run_job
 
 GARBAGE = ["", " ", "accept?", "accept", "Accept", "ACCEPT?", "ACCEPT!", "ACCEPTED", "ACCEP", "I ACCEPT", "ACCEPT ACCEPT",
@@ -28,6 +28,22 @@ def test_garbage_judge_through_the_engine_accepts_nothing(tmp_path):
     res = run_job(reqs, tmp_path/"j", GarbageJudge(), shard_size=10, progress=False)
     verdicts = [parse_verdict(r["text"]) for r in res.values()]
     assert not any(ok for ok, _ in verdicts) and {why for _, why in verdicts} == {"unparseable"}
+
+def test_a_repeated_source_id_is_counted_not_a_crash(tmp_path):
+    "OpenOrca's `id` names stage 03's teacher requests; a repeated one is counted as a duplicate (as stage 05 does) and the job runs."
+    from hala.textgen import tiny_lm
+    class Echo:
+        name, tokenizer = "echo", tiny_lm()[1]
+        def generate(self, reqs): return [{"id": r["id"], "text": "ترجمة"} for r in reqs]
+    recs = [{"id": "niv.1", "question": "Q1", "response": "A1"}, {"id": "niv.2", "question": "Q2", "response": "A2"},
+            {"id": "niv.1", "question": "Q3", "response": "A3"}, {"question": "Q4", "response": "A4"}, {"id": "x"}]
+    pairs, why = english_pairs(recs)
+    assert [p[0] for p in pairs] == ["niv.1", "niv.2", "3"] and why == {"duplicate id": 1, "neither messages nor question/response": 1}
+    reqs = lambda ps: [{"id": f"{rid}:{kind}", "prompt": text} for rid, ins, res in ps for kind, text in (("instruction", ins), ("response", res))]
+    with pytest.raises(Exception, match="niv.1"):  # what the job does with the ids as they come
+        run_job(reqs([(str(r.get("id", i)), "q", "a") for i, r in enumerate(recs)]), tmp_path/"raw", Echo(), shard_size=4, progress=False)
+    rows, lost = teacher_pairs(pairs, run_job(reqs(pairs), tmp_path/"j", Echo(), shard_size=4, progress=False), "test")
+    assert len(rows) == 6 and not lost and [r["en"] for r in rows[:2]] == ["Q1", "A1"]
 
 def test_cheap_filters_and_record_shapes():
     keep, why = cheap_filter([("Egypt", "مصر"), ("Egypt", "Egypt"), ("Egypt", "مصر")], 3.0, 0.5)
