@@ -14,12 +14,12 @@ from typing import Optional
 
 from .core import Profile, cached_step, load_pairs
 from .engine import model_fingerprint
-from .textgen import arabic_ratio
+from .textgen import arabic_ratio, translation_messages
 
 
 # %% auto #0
-__all__ = ['instruction_response', 'english_pairs', 'teacher_pairs', 'corrupt', 'cheap_filter', 'parse_verdict', 'judge_messages',
-           'teach_judge', 'save_supervision']
+__all__ = ['instruction_response', 'english_pairs', 'teacher_requests', 'teacher_pairs', 'corrupt', 'cheap_filter',
+           'parse_verdict', 'judge_messages', 'teach_judge', 'save_supervision']
 
 # %% ../nbs/03_distill.ipynb #ae24107b
 def instruction_response(rec) -> tuple[Optional[tuple[str, str]], Optional[str]]:
@@ -51,6 +51,13 @@ def english_pairs(recs: list) -> tuple[list[tuple[str, str, str]], Counter]:
 
 
 # %% ../nbs/03_distill.ipynb #cad3b0e9
+def teacher_requests(pairs_en: list[tuple[str, str, str]],  # (record id, instruction, response) in English
+                     template: str,  # the teacher's translation prompt (`prompts.teacher_translate`)
+                     max_new_tokens: int) -> list[dict]:
+    "The teacher's requests: one per instruction and per response, with the id `<rid>:instruction` / `<rid>:response`."
+    return [{"id": f"{rid}:{kind}", "messages": translation_messages(text, template), "max_new_tokens": max_new_tokens}
+            for rid, ins, res in pairs_en for kind, text in (("instruction", ins), ("response", res))]
+
 def teacher_pairs(pairs_en: list[tuple[str, str, str]],  # (record id, instruction, response) in English
                   translated: dict,  # the engine's results by request id `<rid>:instruction` / `<rid>:response`
                   provenance: str,  # what made them, for the dataset's provenance column

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from hala.core import load_profile
-from hala.distill import parse_verdict, cheap_filter, instruction_response, english_pairs, teacher_pairs
+from hala.distill import parse_verdict, cheap_filter, instruction_response, english_pairs, teacher_pairs, teacher_requests
 from hala.engine import run_job
 
 GARBAGE = ["", " ", "accept?", "accept", "Accept", "ACCEPT?", "ACCEPT!", "ACCEPTED", "ACCEP", "I ACCEPT", "ACCEPT ACCEPT",
@@ -39,7 +39,7 @@ def test_a_repeated_source_id_is_counted_not_a_crash(tmp_path):
             {"id": "niv.1", "question": "Q3", "response": "A3"}, {"question": "Q4", "response": "A4"}, {"id": "x"}]
     pairs, why = english_pairs(recs)
     assert [p[0] for p in pairs] == ["niv.1", "niv.2", "3"] and why == {"duplicate id": 1, "neither messages nor question/response": 1}
-    reqs = lambda ps: [{"id": f"{rid}:{kind}", "prompt": text} for rid, ins, res in ps for kind, text in (("instruction", ins), ("response", res))]
+    reqs = lambda ps: teacher_requests(ps, "Translate: {text}", 8)  # stage 03's requests
     with pytest.raises(Exception, match="niv.1"):  # what the job does with the ids as they come
         run_job(reqs([(str(r.get("id", i)), "q", "a") for i, r in enumerate(recs)]), tmp_path/"raw", Echo(), shard_size=4, progress=False)
     rows, lost = teacher_pairs(pairs, run_job(reqs(pairs), tmp_path/"j", Echo(), shard_size=4, progress=False), "test")
