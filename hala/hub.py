@@ -245,21 +245,29 @@ def read_revisions(cfg: Profile) -> dict:
     return out
 
 def pin_revisions(cfg: Profile) -> dict:
-    "Ask the profile's hub for the current commit of every hub id the profile names, write them to its pins file; returns the pins."
+    """Ask the profile's hub for the current commit of every hub id the profile names and write them to its pins file;
+    returns the pins. An id that does not answer (a 404, a licence not yet accepted) keeps the pin it had, if any, and
+    the others are written all the same; then a one-line error names each id that did not answer. Nothing is written
+    when no id answers."""
     from huggingface_hub import HfApi
     from hala.check import hub_ids
     f = revisions_file(cfg)
     if f is None: raise HalaError(f"profile '{cfg.profile}' names no pins file (hub.revisions)")
-    api, pins = HfApi(), {"models": {}, "datasets": {}}
-    for kind, rid in hub_ids(cfg):
+    api, pins, failed = HfApi(), read_revisions(cfg), []
+    ids = hub_ids(cfg)
+    for kind, rid in ids:
         try: pins[kind + "s"][rid] = (api.model_info if kind == "model" else api.dataset_info)(rid).sha
-        except Exception as e:
-            raise HalaError(f"{kind} {rid}: the hub at {api.endpoint} did not give its commit ({type(e).__name__}: "
-                            f"{str(e).splitlines()[0][:80]}); nothing written") from None
+        except Exception as e: failed.append(f"{kind} {rid} ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:80]})")
+    if len(failed) == len(ids):
+        raise HalaError(f"{failed[0]}: the hub at {api.endpoint} did not give its commit, nor did the other "
+                        f"{len(failed) - 1} id(s); nothing written")
     head = (f"# Hub commits every load of the '{cfg.profile}' profile is pinned to (hub.revisions), written by `hala pin` "
             f"from {api.endpoint}.\n")
     f.parent.mkdir(parents=True, exist_ok=True)
     tmp = f.with_suffix(".tmp"); tmp.write_text(head + yaml.safe_dump(pins, sort_keys=True), encoding="utf-8"); os.replace(tmp, f)
+    if failed:
+        raise HalaError(f"{len(ids) - len(failed)} of {len(ids)} commits written to {f}; the hub at {api.endpoint} did not "
+                        f"give the commit of {len(failed)}, which keep the pin they had, if any: {'; '.join(failed)}")
     return pins
 
 def pinned_snapshot(cfg: Profile, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
