@@ -36,16 +36,19 @@ def sft_config(hp,  # an `SFT` profile section
                evaluate: bool = False,  # held-out records are given: log their loss
                **extra,  # what differs by use: the loss mask, packing, checkpoints
               ):
-    "The one trl `SFTConfig` builder: the profile's hyperparameters, about 40 log points and 4 evaluations per run, CPU when no GPU."
+    """The one trl `SFTConfig` builder: the profile's hyperparameters, about 40 log points and 4 evaluations per run, CPU when
+    no GPU. In epoch mode (`max_steps` -1) the run's length is known only once the data is tokenized and packed, so the
+    cadence is given as a share of it, which transformers turns into steps from the trainer's own total
+    (`TrainerState.compute_steps`: a value below 1 is `ceil(max_steps * value)`)."""
     import torch
     from trl import SFTConfig
     steps = hp.max_steps if max_steps is None else max_steps
-    span = steps if steps > 0 else 200  # epochs instead of steps: an estimate
+    log_every, eval_every = (max(1, steps // 40), max(1, steps // 4)) if steps > 0 else (1 / 40, 1 / 4)
     kw = dict(output_dir=str(Path(out_dir)/"_trainer"), max_steps=steps, num_train_epochs=hp.epochs,
               per_device_train_batch_size=hp.batch_size, gradient_accumulation_steps=hp.grad_accum,
               learning_rate=hp.lr, lr_scheduler_type="cosine", warmup_steps=float(hp.warmup_ratio),
               max_length=hp.max_length, bf16=hp.bf16, gradient_checkpointing=hp.gradient_checkpointing,
-              logging_steps=max(1, span // 40), eval_strategy="steps" if evaluate else "no", eval_steps=max(1, span // 4),
+              logging_steps=log_every, eval_strategy="steps" if evaluate else "no", eval_steps=eval_every,
               per_device_eval_batch_size=hp.batch_size, save_strategy="no", report_to=[], seed=seed, data_seed=seed,
               use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=False)
     return SFTConfig(**{**kw, **extra})
