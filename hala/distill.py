@@ -118,13 +118,15 @@ def teach_judge(cfg: Profile, out_dir: Path, force: bool = False) -> str:
     from hala.train import sft_records, train_sft
     dev = [(r["en"], r["ar"]) for r in load_pairs(cfg, cfg.datasets.parallel_candidates.model_copy(update={"split": "validation"}))]
     def build(d: Path):
-        bad, _ = corrupt(dev, 1.0, cfg.seed + 1)
+        bad, idx = corrupt(dev, dc.noise_share, cfg.seed + 1)
+        bad = [bad[i] for i in sorted(idx)]
         prompts = [judge_messages(en, ar, dc.judge_prompt) for en, ar in dev + bad]
         answers = ["ACCEPT"] * len(dev) + ["REJECT"] * len(bad)
         return {k: v for k, v in train_sft(cfg.load_ref(cfg.models.judge), sft_records(prompts, answers), d, dc.judge_train,
                                            cfg.seed).items() if k != "log_history"}
     cached_step(out_dir, {"judge": model_fingerprint(cfg.load_ref(cfg.models.judge)), "prompt": dc.judge_prompt,
-                          "hp": dc.judge_train.model_dump(), "seed": cfg.seed, "dev": len(dev)}, build, force)
+                          "hp": dc.judge_train.model_dump(), "seed": cfg.seed, "dev": len(dev),
+                          "noise_share": dc.noise_share}, build, force)
     return str(out_dir)
 
 # %% ../nbs/03_distill.ipynb #7e798014
