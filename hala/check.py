@@ -37,14 +37,15 @@ def paper_models() -> dict:
 
 def step_bytes(params: int, vocab: int,
                shards: int = 1,  # GPUs one copy of the model is split over
-               weight_bytes: float = 2,  # 2: BF16, 1: FP8
+               weight_bytes: float = 2,  # 2: BF16, 1: FP8, 4: FP32 (training's master weights)
                train: bool = False,  # SFT: gradients, AdamW moments and activations too
                batch: int = 0, tokens: int = 0,  # one forward's batch and length (0: no logits held)
                hidden: int = 0, layers: int = 0,  # the model's width and depth (activations)
               ) -> dict:
-    "Bytes one GPU holds in a step: weights, training state, logits, activations, and their total."
+    """Bytes one GPU holds in a step: weights, training state, logits, activations, and their total. Training state is what
+    `hala.train` trains with: fp32 gradients and AdamW's two fp32 moments, 12 B a parameter (beside fp32 weights: 16 B)."""
     w = params * weight_bytes / shards
-    st = params * 6 / shards if train else 0
+    st = params * 12 / shards if train else 0
     lg = batch * tokens * vocab * 6
     act = (layers * 2 + 34) * batch * tokens * hidden if train else 0
     return {"weights": w, "train_state": st, "logits": lg, "activations": act, "total": w + st + lg + act}
@@ -70,14 +71,14 @@ def memory_plan(cfg: Profile) -> list[dict]:
         ("02", "logit comparison (device_map, one sequence)", cfg.models.teacher, f"1 process, {gpus} GPUs", gpus, 2, False, 1, cfg.fp8.parity_max_new_tokens * 2, 0.8),
         ("03", "FP8 teacher translates (vLLM)", cfg.models.teacher, f"vLLM, tensor parallel {tp}", tp, 1, False, 0, 0, e.gpu_memory_utilization),
         ("03", "judge (vLLM)", cfg.models.judge, "vLLM, 1 GPU", 1, 2, False, 0, 0, e.gpu_memory_utilization),
-        ("04", "translator SFT", cfg.models.translator_base, f"{tr.launch}", 1, 2, True, tr.batch_size, tr.max_length, 0.8),
+        ("04", "translator SFT", cfg.models.translator_base, f"{tr.launch}", 1, 4, True, tr.batch_size, tr.max_length, 0.8),
         ("05", "translator translates the corpus (vLLM)", cfg.models.translator_base, "vLLM, 1 GPU per replica", 1, 2, False, 0, 0, e.gpu_memory_utilization),
         ("08", "ALRAGE judge (vLLM)", cfg.models.alrage_judge, f"vLLM, tensor parallel {cfg.evaluate.judge_tensor_parallel}",
          cfg.evaluate.judge_tensor_parallel, 2, False, 0, 0, e.gpu_memory_utilization),
     ]
     for size in cfg.hala.sizes:
         fsdp = "fsdp" in cfg.hala.launch[size] or "zero3" in cfg.hala.launch[size]
-        steps.append(("06", f"Hala-{size} SFT", cfg.models.bases[size], cfg.hala.launch[size], gpus if fsdp else 1, 2, True, hp.batch_size, hp.max_length, 0.8))
+        steps.append(("06", f"Hala-{size} SFT", cfg.models.bases[size], cfg.hala.launch[size], gpus if fsdp else 1, 4, True, hp.batch_size, hp.max_length, 0.8))
     rows = []
     for stage, step, ref, how, shards, wb, train, batch, tokens, limit in steps:
         m = _model(cfg.ref(ref), known)

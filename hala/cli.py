@@ -124,17 +124,21 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     from hala.hub import revisions_file
     if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
         raise HalaError(f"bench generate needs the teacher and the held-out set of profile {cfg.profile}: run `hala reproduce --profile {cfg.profile} --stages 01` first")
+    if cfg.engine.backend != "transformers" and not vllm:  # a GPU profile's teacher (111B) is never loaded on the host in fp32 (444 GB)
+        raise HalaError(f"profile {cfg.profile} generates with {cfg.engine.backend}, not transformers: `hala bench generate --vllm` times its engine")
     teacher = cfg.load_ref(cfg.models.teacher)
     batch_size = batch_size or cfg.engine.batch_size  # the profile's engine batch (vLLM's max_num_seqs): what its generation runs with
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    model, tok = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval(), AutoTokenizer.from_pretrained(teacher)
+    tok = AutoTokenizer.from_pretrained(teacher)
     pairs = mt_eval_pairs(cfg)
     msgs = [translation_messages(pairs[i % len(pairs)]["en"], cfg.prompts.teacher_translate) for i in range(requests)]
-    res = {"transformers": bench_generate(model, tok, msgs, new_tokens, batch_size, naive_requests)}
-    t = res["transformers"]
-    print(f"transformers: naive loop {t['naive_tok_s']:.0f} tok/s | engine {t['engine_tok_s']:.0f} tok/s | limit (bare loop, the engine's batches) "
-          f"{t['limit_tok_s']:.0f} tok/s; engine / naive = {t['engine_vs_naive']:.2f}x, engine / limit = {t['engine_vs_limit']:.2f}")
+    res = {}
+    if cfg.engine.backend == "transformers":  # the profile's own engine: timed against a naive loop and the bare-loop limit
+        model = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32).eval()
+        res["transformers"] = t = bench_generate(model, tok, msgs, new_tokens, batch_size, naive_requests)
+        print(f"transformers: naive loop {t['naive_tok_s']:.0f} tok/s | engine {t['engine_tok_s']:.0f} tok/s | limit (bare loop, the engine's batches) "
+              f"{t['limit_tok_s']:.0f} tok/s; engine / naive = {t['engine_vs_naive']:.2f}x, engine / limit = {t['engine_vs_limit']:.2f}")
     if vllm:
         env = {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")} if cfg.device == "cpu" else {}
         dev = torch_device(cfg)

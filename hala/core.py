@@ -130,6 +130,7 @@ class SFT(_Strict):
     max_length: PositiveInt
     bf16: bool
     gradient_checkpointing: bool
+    dataset_num_proc: Optional[PositiveInt] = None  # processes trl tokenizes the records with (None: the training process alone)
     eval_max_new_tokens: Optional[PositiveInt] = None  # generation cap when the run is scored by generating (the translator)
     launch: Optional[str]  # accelerate config the training runs under (data/accelerate/); the Hala models: per size, `hala.launch`
 
@@ -614,11 +615,11 @@ TOY_DIFFERENCES = {
     "distill.judge_train.max_steps": "toy world: a pico judge knows no task until it is taught one; the paper's judge is used as released",
     "distill.judge_train.lr": _SCALE, "distill.judge_train.max_length": _SCALE, "distill.judge_train.bf16": _HW,
     **{f"translator.{k}": _SCALE for k in ("max_steps", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length", "eval_max_new_tokens")},
-    "translator.bf16": _HW, "translator.gradient_checkpointing": _HW, "translator.launch": _HW,
+    "translator.bf16": _HW, "translator.gradient_checkpointing": _HW, "translator.launch": _HW, "translator.dataset_num_proc": _HW,
     "corpus.sources.*.limit": _SCALE, **{f"corpus.{k}": _SCALE for k in ("chunk_records", "max_segment_tokens", "max_new_tokens", "max_turn_chars", "max_turns")},
     "corpus.policy.truncated": "scale-dependent threshold: the pico translator runs to its cap on some segments (flagged, not dropped)",
     **{f"hala.train.{k}": _SCALE for k in ("max_steps", "epochs", "batch_size", "grad_accum", "lr", "warmup_ratio", "max_length")},
-    "hala.train.bf16": _HW, "hala.train.gradient_checkpointing": _HW, "hala.launch.*": _HW,
+    "hala.train.bf16": _HW, "hala.train.gradient_checkpointing": _HW, "hala.train.dataset_num_proc": _HW, "hala.launch.*": _HW,
     "hala.packing_bench_steps": _SCALE, "hala.heldout_records": _SCALE, "hala.save_steps": _SCALE,
     "merge.sweep": "scale: extra merges are cheap at pico size", "merge.dtype": _HW,
     "evaluate.backend": _HW, "evaluate.batch_size": _HW, "evaluate.mt_items": _SCALE, "evaluate.mt_max_new_tokens": _SCALE,

@@ -15,8 +15,9 @@ from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jso
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
-           'split_requests', 'TransformersBackend', 'shard_results', 'run_shards', 'run_job', 'log_engine',
-           'engine_runs', 'engine_window', 'vllm_worker_main', 'VLLMBackend', 'ray_processor_config', 'ray_driver_main',
+           'split_requests', 'attention_for', 'load_causal_lm', 'TransformersBackend', 'shard_results', 'run_shards',
+           'run_job', 'log_engine', 'engine_runs', 'engine_window', 'vllm_worker_main', 'closed_loop',
+           'vllm_throughput_main', 'VLLMBackend', 'throughput_run', 'ray_processor_config', 'ray_driver_main',
            'RayBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated', 'bare_decode',
            'bench_generate', 'vllm_bare_main', 'bench_vllm']
 
@@ -153,15 +154,33 @@ def split_requests(reqs: Sequence[dict], context: int) -> tuple[list[dict], dict
         else: ok.append(r)
     return ok, failed
 
+def attention_for(config) -> Optional[str]:
+    """The attention implementation a model is loaded with in this package: "eager" where its config soft-caps the attention
+    logits (Gemma-2, Fanar-1-9B: `attn_logit_softcapping` 50.0), None (transformers' own choice, sdpa) otherwise.
+    transformers' `sdpa_attention_forward` (integrations/sdpa_attention.py) takes no `softcap` and drops it; Gemma-2's
+    `eager_attention_forward` (models/gemma2/modeling_gemma2.py) applies `tanh(x / cap) * cap`, as vLLM does when serving."""
+    return "eager" if getattr(config, "attn_logit_softcapping", None) else None
+
+def load_causal_lm(src,  # a local folder or hub id
+                   dtype,  # a torch dtype
+                   **kw,  # more `from_pretrained` arguments (device_map, ...)
+                  ):
+    "`AutoModelForCausalLM.from_pretrained` with the attention implementation `attention_for` the model's config: every training, held-out loss and transformers generation loads through it."
+    from transformers import AutoConfig, AutoModelForCausalLM
+    impl = attention_for(AutoConfig.from_pretrained(src))
+    return AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **({"attn_implementation": impl} if impl else {}), **kw)
+
 class TransformersBackend:
     "Generation with transformers: a model and tokenizer (objects, or a path / hub id to load), batched by length."
     name = "transformers"
     def __init__(self, model, tok=None, batch_size: int = 32, device: str = "cpu", dtype: str = "float32"):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
+        t0 = time.time()
         if isinstance(model, (str, Path)):
             tok = tok or AutoTokenizer.from_pretrained(model)
-            model = AutoModelForCausalLM.from_pretrained(model, dtype=getattr(torch, dtype)).to(device)
+            model = load_causal_lm(model, getattr(torch, dtype)).to(device)
+        self.startup_s = time.time() - t0  # loading (0 for a model given as an object)
         self.model, self.tok, self.batch_size = model.eval(), tok, batch_size
         self.max_len = getattr(model.config, "max_position_embeddings", None) or 10**9
 
@@ -179,6 +198,17 @@ class TransformersBackend:
                                  temperature=s["temperature"], top_p=s["top_p"], ignore_eos=s["ignore_eos"])
             for r, g in zip(items, res): out[r["id"]] = {"id": r["id"], **g}
         return [out[r["id"]] for r in requests]
+
+    def throughput(self, job: "Job", batch_sizes: Sequence[int]) -> dict:
+        "A job's requests at each batch size on the model loaded once: `{startup_s, points: [{batch size, tokens, seconds}]}`, seconds of generation alone."
+        reqs, keep, points = [r for s in range(job.n_shards) for r in job.requests(s)], self.batch_size, []
+        for bs in batch_sizes:
+            self.batch_size, t = bs, time.perf_counter()
+            res = self.generate(reqs)
+            points.append({"batch size": bs, "tokens": sum(r.get("new_tokens", 0) for r in res), "seconds": time.perf_counter() - t})
+        self.batch_size = keep
+        return {"startup_s": round(self.startup_s, 3), "points": points}
+
 
 # %% ../nbs/00c_engine.ipynb #92f39a43
 def shard_results(reqs: list[dict], generated: dict, shard: int) -> list[dict]:
@@ -302,6 +332,38 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
                engine_s=round(engine_window(stats), 3))
     return 0
 
+def closed_loop(eng,  # a vLLM `LLMEngine` (or anything with its add_request, step, get_num_unfinished_requests, has_unfinished_requests)
+                requests: Sequence[dict],  # encoded requests (`prompt_ids`)
+                batch_size: int,  # requests in flight at once
+                sampling,  # request -> the engine's sampling parameters
+               ) -> dict:
+    "One throughput point: `batch_size` requests in flight at a time (a finished one replaced by the next) until all are done; tokens and the engine's own window (`engine_window`)."
+    queue, stats, toks, n = list(requests), [], 0, 0
+    while queue or eng.has_unfinished_requests():
+        while queue and eng.get_num_unfinished_requests() < batch_size:
+            r = queue.pop(0); eng.add_request(f"b{batch_size}/{n}", {"prompt_token_ids": r["prompt_ids"]}, sampling(r)); n += 1
+        for o in eng.step():
+            if o.finished: toks += len(o.outputs[0].token_ids); stats.append(o.metrics)
+    return {"batch size": batch_size, "tokens": toks, "seconds": engine_window(stats)}
+
+def vllm_throughput_main(argv: Optional[Sequence[str]] = None) -> int:
+    "Entry point of the vLLM throughput worker: one engine (started once, `max_num_seqs` the largest batch) runs a job's requests at each of `--batch-sizes` in turn; `throughput.json` gets the start-up and every point."
+    ap = _engine_parser("hala-vllm-throughput")
+    ap.add_argument("--batch-sizes", required=True)
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    from vllm import SamplingParams
+    job = Job.open(a.job_dir)
+    reqs = [r for s in range(job.n_shards) for r in split_requests(job.requests(s), a.max_model_len)[0]]
+    llm = _llm(a)
+    startup, t1 = time.time() - t0, time.time()
+    points = [closed_loop(llm.llm_engine, reqs, int(b), lambda r: SamplingParams(**_sampling(request_settings(r))))
+              for b in a.batch_sizes.split(",")]
+    write_json_atomic(job.dir/"throughput.json", {"startup_s": round(startup, 3), "points": points})
+    log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(time.time() - t1, 3),
+               new_tokens=sum(p["tokens"] for p in points), engine_s=round(sum(p["seconds"] for p in points), 3))
+    return 0
+
 
 # %% ../nbs/00c_engine.ipynb #dc6cac91
 class _WorkerBackend:
@@ -320,9 +382,11 @@ class _WorkerBackend:
             self._tok = AutoTokenizer.from_pretrained(str(self._tok or self.model))
         return self._tok
 
-    def command(self, job: Job) -> list[str]:
-        code = f"import sys; from hala.engine import {self.worker}; sys.exit({self.worker}(sys.argv[1:]))"
-        return [str(self.python), "-c", code, str(job.dir), "--model", self.model, *self.args]
+    def command(self, job: Job, worker: Optional[str] = None, args: Optional[list[str]] = None) -> list[str]:
+        "The worker's command line (`worker` with `args`, else this backend's own)."
+        worker = worker or self.worker
+        code = f"import sys; from hala.engine import {worker}; sys.exit({worker}(sys.argv[1:]))"
+        return [str(self.python), "-c", code, str(job.dir), "--model", self.model, *(self.args if args is None else args)]
 
     def run(self, job: Job, on_shard) -> None:
         "Start the worker on the job folder, follow its result shards, and raise with its log's tail if it fails."
@@ -348,8 +412,33 @@ class VLLMBackend(_WorkerBackend):
     def __init__(self, model: str, python: str | Path = ".venv-vllm/bin/python", dtype: str = "bfloat16",
                  tensor_parallel: int = 1, max_model_len: int = 4096, gpu_memory_utilization: float = 0.9,
                  env: Optional[dict] = None, batch_size: int = 256, tokenizer=None, max_num_batched_tokens: Optional[int] = None):
-        super().__init__(model, python, _engine_argv(dtype, tensor_parallel, max_model_len, gpu_memory_utilization, batch_size,
-                                                     max_num_batched_tokens), env, tokenizer)
+        self.engine = dict(dtype=dtype, tensor_parallel=tensor_parallel, max_model_len=max_model_len,
+                           gpu_memory_utilization=gpu_memory_utilization, max_num_batched_tokens=max_num_batched_tokens)
+        super().__init__(model, python, _engine_argv(max_num_seqs=batch_size, **self.engine), env, tokenizer)
+
+    def throughput(self, job: Job, batch_sizes: Sequence[int]) -> dict:
+        "A job's requests at each batch size through one engine (`vllm_throughput_main`, `max_num_seqs` the largest): `{startup_s, points: [{batch size, tokens, seconds}]}`, seconds from the engine's own timestamps."
+        import subprocess
+        args = _engine_argv(max_num_seqs=max(batch_sizes), **self.engine) + ["--batch-sizes", ",".join(map(str, batch_sizes))]
+        log = job.dir/"vllm_throughput.log"
+        with open(log, "w", encoding="utf-8") as lf:
+            rc = subprocess.run(self.command(job, "vllm_throughput_main", args), stdout=lf, stderr=subprocess.STDOUT,
+                                env={**os.environ, **self.env}).returncode
+        if rc != 0:
+            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
+            raise RuntimeError(f"vLLM throughput worker exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
+        return json.loads((job.dir/"throughput.json").read_text())
+
+def throughput_run(backend,  # a backend with `throughput` (TransformersBackend, VLLMBackend)
+                   requests: Sequence[dict],  # the requests every point generates (`ignore_eos`: a fixed length each)
+                   batch_sizes: Sequence[int],
+                   job_dir: Path,  # a new folder for the requests
+                  ) -> dict:
+    "Throughput of one model at every batch size with one start-up: `{startup_s, points}` (the requests encoded once, as `run_job` does)."
+    if not hasattr(backend, "throughput"): raise HalaError(f"the {backend.name} backend measures no throughput: use the transformers or vllm backend")
+    job = Job(job_dir, list(requests), max(1, len(requests)), encode=lambda part: encode_requests(backend.tokenizer, part))
+    return backend.throughput(job, list(batch_sizes))
+
 
 # %% ../nbs/00c_engine.ipynb #ray01cd
 def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_utilization: float, max_num_seqs: int,

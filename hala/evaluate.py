@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .core import HalaError, Profile, _sha, mt_eval_pairs, project_root, write_json_atomic, write_jsonl
-from .engine import model_fingerprint, torch_device
+from .engine import attention_for, model_fingerprint, torch_device
 
 # %% auto #0
 __all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'RECIPE_TASKS', 'BENCHMARKS', 'ALRAGE_JUDGE_SYSTEM', 'ALRAGE_JUDGE_USER', 'suite_models',
@@ -212,6 +212,8 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
         from lm_eval import simple_evaluate
         dev = torch_device(cfg)
         margs = {"pretrained": model, "dtype": "float32" if dev == "cpu" else cfg.engine.dtype, "device": dev}
+        from transformers import AutoConfig
+        if impl := attention_for(AutoConfig.from_pretrained(model)): margs["attn_implementation"] = impl  # HFLM passes it to from_pretrained (Gemma-2's soft-cap)
         if tensor_parallel > 1 and dev != "cpu": margs = {**margs, "parallelize": True}  # layers spread over the visible GPUs
         r = simple_evaluate(model="hf", model_args=margs,
                             tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,

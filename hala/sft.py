@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .core import HalaError, Profile, project_root, seed_everything, write_json_atomic
-from .engine import torch_device
-from .train import accelerate_launch, set_generation_tokens, sft_config
+from .engine import load_causal_lm, torch_device
+from .train import accelerate_launch, precision, set_generation_tokens, sft_config
 
 SFT_STAGE = "06_sft"
 
@@ -109,13 +109,12 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
     "Fine-tune `models.bases[size]` on the corpus (`src`, default `hala.corpus`; this process's share under accelerate); returns the run's info."
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
     seed_everything(cfg.seed)
     packing = cfg.hala.packing if packing is None else packing
     train, held = corpus_split(cfg, src)
     tok = load_tokenizer(cfg, size)
-    model = AutoModelForCausalLM.from_pretrained(cfg.load_ref(cfg.models.bases[size]), dtype=torch.bfloat16 if cfg.hala.train.bf16 else torch.float32)
+    model = load_causal_lm(cfg.load_ref(cfg.models.bases[size]), torch.float32)  # fp32 weights and AdamW state, bf16 autocast (`hala.train.train_sft`)
     args = sft_args(cfg, out_dir, packing, max_steps)
     class Counting(SFTTrainer):  # the training batches (not the evaluation ones) go through the counter
         def get_train_dataloader(self):
@@ -136,7 +135,8 @@ def train_size(cfg: Profile, size: str, out_dir: Path, packing: Optional[bool] =
             "global_batch": cfg.hala.train.batch_size * cfg.hala.train.grad_accum * tr.accelerator.num_processes,
             "packing": packing, "positions": c.positions, "padding": c.padding, "batches": c.batches,
             "padding_share": c.padding / max(1, c.positions), "tokens_per_s": real / max(secs, 1e-9),
-            "resumed_from": ckpts[-1].name if ckpts else None, "train_records": len(train), "log_history": tr.state.log_history}
+            "resumed_from": ckpts[-1].name if ckpts else None, "train_records": len(train), "precision": precision(tr),
+            "log_history": tr.state.log_history}
     if save:
         set_generation_tokens(tr.model, tok)  # the base's stop tokens stay
         tr.save_model(str(Path(out_dir)/"model"))
@@ -171,11 +171,10 @@ def heldout_losses(cfg: Profile, size: str, model_dir: str, sets: dict[str, list
     "Mean assistant-token loss of a model on each named set of held-out chat records (trl `SFTTrainer.evaluate`, no packing)."
     import tempfile, torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
     tok = load_tokenizer(cfg, size)
     on_cpu = torch_device(cfg) == "cpu"  # fp32 on the CPU; on GPUs the engine's dtype (a 9B in fp32 is 37 GB)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32 if on_cpu else getattr(torch, cfg.engine.dtype))
+    model = load_causal_lm(model_dir, torch.float32 if on_cpu else getattr(torch, cfg.engine.dtype))
     with tempfile.TemporaryDirectory() as d:
         args = sft_args(cfg, Path(d), packing=False)
         args.disable_tqdm = True

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .core import HalaError, Profile, cached_step
-from .engine import TransformersBackend, backend_for, isolated, model_fingerprint, run_job
+from .engine import backend_for, isolated, model_fingerprint, throughput_run
 from .textgen import mt_scores
 
 # %% auto #0
@@ -162,20 +162,19 @@ def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list,
 # %% ../nbs/02_teacher_fp8.ipynb #0c3ce8ff
 def throughput(cfg: Profile, path: str, prompts_msgs: list, batch_sizes: list, new_tokens: int, root: Path,
                tensor_parallel: int = 1) -> list[dict]:
-    "Generated tokens per second of a checkpoint through the engine at each batch size (fresh job each time; a transformers model loaded once)."
+    """Generated tokens per second of a checkpoint at each batch size, its engine started once for every point
+    (`hala.engine.throughput_run`): tokens/s over generation alone (vLLM: the engine's own timestamps), the start-up (loading,
+    graph capture) in its own column, so an FP8 checkpoint's half-size load does not pass for faster decoding. A profile on
+    Ray measures one vLLM engine here (Ray's replicas are `hala bench generate --vllm`'s to time)."""
     import tempfile
-    rows, be = [], None
     reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(prompts_msgs)]
-    for bs in batch_sizes:
-        if isinstance(be, TransformersBackend): be.batch_size = bs  # the model is loaded once for every point
-        else: be = backend_for(cfg, path, tensor_parallel=tensor_parallel, batch_size=bs)  # vLLM: an engine per point (max_num_seqs)
-        with tempfile.TemporaryDirectory(dir=root) as d:
-            t0 = time.time()
-            res = run_job(reqs, Path(d)/"job", be, shard_size=len(reqs), progress=False)
-            secs = time.time() - t0
-        rows.append({"batch size": bs, "tokens": sum(r.get("new_tokens", 0) for r in res.values()), "seconds": secs,
-                     "tokens/s": sum(r.get("new_tokens", 0) for r in res.values()) / secs})
-    return rows
+    be = backend_for(cfg, path, backend="vllm" if cfg.engine.backend == "ray" else None, tensor_parallel=tensor_parallel,
+                     batch_size=max(batch_sizes))
+    with tempfile.TemporaryDirectory(dir=root) as d:
+        r = throughput_run(be, reqs, batch_sizes, Path(d)/"job")
+    return [{"batch size": p["batch size"], "tokens": p["tokens"], "seconds": p["seconds"], "tokens/s": p["tokens"] / p["seconds"],
+             "start-up s": r["startup_s"]} for p in r["points"]]
+
 
 # %% ../nbs/02_teacher_fp8.ipynb #cc05ee76
 def fp8_quant(x, dim: int = -1):

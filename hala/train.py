@@ -14,7 +14,8 @@ from typing import Optional, Sequence
 from .core import HalaError
 
 # %% auto #0
-__all__ = ['sft_records', 'set_generation_tokens', 'sft_config', 'train_sft', 'check_launch_config', 'accelerate_launch']
+__all__ = ['sft_records', 'set_generation_tokens', 'sft_config', 'one_device', 'precision', 'train_sft', 'check_launch_config',
+           'accelerate_launch']
 
 # %% ../nbs/00d_train.ipynb #cee20643
 def sft_records(prompts: Sequence[list], completions: Sequence[str]) -> list[dict]:
@@ -45,13 +46,32 @@ def sft_config(hp,  # an `SFT` profile section
     steps = hp.max_steps if max_steps is None else max_steps
     log_every, eval_every = (max(1, steps // 40), max(1, steps // 4)) if steps > 0 else (1 / 40, 1 / 4)
     kw = dict(output_dir=str(Path(out_dir)/"_trainer"), max_steps=steps, num_train_epochs=hp.epochs,
+              dataset_num_proc=getattr(hp, "dataset_num_proc", None),  # trl's tokenizing processes (None: this one)
               per_device_train_batch_size=hp.batch_size, gradient_accumulation_steps=hp.grad_accum,
               learning_rate=hp.lr, lr_scheduler_type="cosine", warmup_steps=float(hp.warmup_ratio),
               max_length=hp.max_length, bf16=hp.bf16, gradient_checkpointing=hp.gradient_checkpointing,
               logging_steps=log_every, eval_strategy="steps" if evaluate else "no", eval_steps=eval_every,
               per_device_eval_batch_size=hp.batch_size, save_strategy="no", report_to=[], seed=seed, data_seed=seed,
               use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=False)
-    return SFTConfig(**{**kw, **extra})
+    return one_device(SFTConfig(**{**kw, **extra}))
+
+def one_device(args):
+    """Training arguments that keep a process on one device. A process that is not one of `accelerate launch`'s (a run in
+    a notebook's kernel, a one-process launch) gets every visible GPU counted into `n_gpu` by transformers
+    (`TrainingArguments._setup_devices`: `self._n_gpu = torch.cuda.device_count()`), and the Trainer then wraps the model
+    in `nn.DataParallel` (`Trainer._wrap_model`: `if self.args.n_gpu > 1`): one replica works on a padding-free packed
+    [1, N] batch while the others idle. Many GPUs are for `accelerate_launch`, one process each."""
+    if args.n_gpu > 1: args._n_gpu = 1  # transformers keeps the count in `_n_gpu`; `n_gpu` reads it
+    return args
+
+def precision(trainer) -> dict:
+    "What a training really held: the dtypes of its parameters and AdamW state, and the dtype its forward ran in (accelerate's mixed precision)."
+    import torch
+    opt = getattr(trainer.optimizer, "optimizer", trainer.optimizer)
+    def names(ts): return "/".join(sorted({str(t.dtype).removeprefix("torch.") for t in ts})) or None
+    return {"parameters": names(p for p in trainer.model.parameters()),
+            "optimizer_state": names(v for s in (opt.state.values() if opt else []) for v in s.values() if torch.is_tensor(v) and v.dim() > 0),
+            "autocast": {"bf16": "bfloat16", "fp16": "float16"}.get(str(trainer.accelerator.mixed_precision))}
 
 def train_sft(base,  # model path or hub id (or a loaded model)
               records: list[dict],  # from `sft_records`
@@ -62,13 +82,18 @@ def train_sft(base,  # model path or hub id (or a loaded model)
               tokenizer=None,
               eval_records: Optional[list[dict]] = None,  # held-out records: eval loss logged
              ) -> dict:
-    "Fine-tune with trl `SFTTrainer` (loss on completions); the main process saves model, tokenizer and `train_info.json`; returns the log history and timings."
+    """Fine-tune with trl `SFTTrainer` (loss on completions); the main process saves model, tokenizer and `train_info.json`;
+    returns the log history, timings and `precision`. A model given by path loads in fp32 whatever `hp.bf16` says: the
+    weights and AdamW state stay fp32 and `bf16` is autocast of the forward (accelerate's mixed precision), as trl's own
+    default loads it. Stored in bf16, a weight of |w| in [2^-7, 2^-6) has half an ulp of 3.1e-5, more than an AdamW step at
+    lr 2e-5, and round-to-nearest drops the update; accelerate keeps fp32 masters on its own only under FSDP."""
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from trl import SFTTrainer
+    from hala.engine import load_causal_lm
     tok = tokenizer or AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.bfloat16 if hp.bf16 else torch.float32) if isinstance(base, (str, Path)) else base
+    model = load_causal_lm(base, torch.float32) if isinstance(base, (str, Path)) else base
     steps = hp.max_steps if max_steps is None else max_steps
     args = sft_config(hp, out_dir, seed, steps, evaluate=bool(eval_records), completion_only_loss=True)
     tr = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(records), processing_class=tok,
@@ -79,7 +104,7 @@ def train_sft(base,  # model path or hub id (or a loaded model)
     set_generation_tokens(tr.model, tok)
     tr.save_model(str(out_dir))  # every process takes part (a sharded model is gathered); the main one writes
     info = {"log_history": tr.state.log_history, "train_seconds": round(secs, 1), "steps": tr.state.global_step,
-            "processes": tr.accelerator.num_processes}
+            "processes": tr.accelerator.num_processes, "precision": precision(tr)}
     if tr.accelerator.is_main_process:
         tok.save_pretrained(out_dir)
         (Path(out_dir)/"train_info.json").write_text(json.dumps(info, indent=1, default=str) + "\n", encoding="utf-8")

@@ -39,10 +39,14 @@ def test_the_paper_plan_fits_8_gpus_of_80_gb_and_the_9b_at_micro_batch_8_would_n
     # - Hala-9B SFT logits: micro-batch 2 x 4,096 tokens x 256,000 vocabulary (Gemma-2) = 2,097,152,000 logits, held in BF16
     #   (2 B) and upcast to FP32 for the loss (4 B): 6 B each = 12.582912 GB on each GPU (FSDP shards weights, not activations).
     # - FP8 teacher weights: 111e9 parameters x 1 B over tensor parallel 8 = 13.875 GB per GPU.
-    # - Hala-1.2B SFT weights: 1,170,340,608 parameters x 2 B (BF16), DDP keeps a whole copy per GPU = 2.340681216 GB.
+    # - Hala-1.2B SFT weights: 1,170,340,608 parameters x 4 B (fp32 masters under bf16 autocast), DDP keeps a whole copy
+    #   per GPU = 4.681362432 GB; gradients and AdamW's two moments in fp32, 12 B a parameter = 14.044087296 GB.
+    # - Hala-9B SFT: 9,241,705,984 parameters x 16 B over 8 FSDP shards = 18.483411968 GB of weights and training state.
     assert plan["Hala-9B SFT"]["logits GB"] == pytest.approx(12.582912)
     assert plan["FP8 teacher translates (vLLM)"]["weights GB"] == pytest.approx(13.875)
-    assert plan["Hala-1.2B SFT"]["weights GB"] == pytest.approx(2.340681216)
+    assert plan["Hala-1.2B SFT"]["weights GB"] == pytest.approx(4.681362432)
+    assert plan["Hala-1.2B SFT"]["train state GB"] == pytest.approx(14.044087296)
+    assert plan["Hala-9B SFT"]["weights GB"] + plan["Hala-9B SFT"]["train state GB"] == pytest.approx(18.483411968)
     big = {r["step"]: r for r in memory_plan(load_profile("paper", ["hala.train.batch_size=8"]))}
     assert big["Hala-9B SFT"]["fits"] is False and big["Hala-1.2B SFT"]["fits"] is True
 

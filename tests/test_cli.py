@@ -10,6 +10,7 @@ from conftest import hala
     (["stages", "--profile", "nope"], "unknown profile 'nope'"),
     (["bench", "generate", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
     (["bench", "generate", "--rounds", "0"], "--rounds must be at least 1, got 0"),
+    (["bench", "generate", "--profile", "paper"], "profile paper generates with ray, not transformers: `hala bench generate --vllm` times its engine"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle):
     r = hala(*args)

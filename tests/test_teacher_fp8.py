@@ -19,8 +19,10 @@ def test_fp8_tables_and_claims(toy_run):
     assert abs(m["fp8_minus_bf16_chrf"]) <= 1.0, m["parity"]
     assert not m["significant_chrf_drop"] and m["parity"]["FP8"]["p_chrf"] is not None
     assert m["logits"]["top1_agreement"] > 0.9, m["logits"]
-    tp = (res/"timings"/"teacher_fp8_throughput.csv").read_text().splitlines()
-    assert len(tp) == 1 + 2 * len(load_profile("toy").fp8.throughput_batch_sizes)
+    import pandas as pd
+    tp = pd.read_csv(res/"timings"/"teacher_fp8_throughput.csv")
+    assert len(tp) == 2 * len(load_profile("toy").fp8.throughput_batch_sizes)
+    assert tp.groupby("teacher")["start-up s"].nunique().to_dict() == {"BF16": 1, "FP8": 1}  # each teacher loaded once for every point
 
 def test_paper_profile_fp8_settings():
     p = load_profile("paper")
@@ -78,3 +80,21 @@ def test_quantization_runs_in_a_process_of_its_own(tmp_path):
     info = quantize_fp8(str(tmp_path/"bf16"), tmp_path/"fp8")
     assert info["pid"] != os.getpid() and (tmp_path/"fp8"/"model.safetensors").exists()
     assert json.loads((tmp_path/"fp8"/"config.json").read_text())["quantization_config"]["quant_method"] == "compressed-tensors"
+
+def test_vllm_throughput_starts_one_engine_for_every_batch_size(toy_run, tmp_path):
+    "Stage 02's throughput on vLLM: one engine for all batch sizes, tokens/s from the engine's window, start-up apart (issue: an engine per point timed loading)."
+    if not VLLM_PY.exists():
+        if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
+        pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    from hala.engine import engine_runs, throughput_run
+    path = toy_run[1]/"01_assets"/"released"/"bf16"/"teacher"
+    cfg = load_profile("toy", toy_run[2][1::2])
+    reqs = [{"id": str(i), "messages": translation_messages(f"The sea is blue {i}.", cfg.prompts.teacher_translate), "max_new_tokens": 12,
+             "ignore_eos": True} for i in range(8)]
+    be = VLLMBackend(str(path), VLLM_PY, "bfloat16", 1, 512, 0.2, {"VLLM_CPU_KVCACHE_SPACE": "1"}, batch_size=256)
+    r = throughput_run(be, reqs, [1, 4], tmp_path/"job")
+    assert [(p["batch size"], p["tokens"]) for p in r["points"]] == [(1, 96), (4, 96)], r
+    runs = engine_runs(tmp_path)
+    assert [(x["engine"], x["startups"]) for x in runs] == [("vllm", 1)], runs  # one start-up for both points
+    assert r["startup_s"] > 0 and all(0 < p["seconds"] for p in r["points"]), r
+    assert sum(p["seconds"] for p in r["points"]) <= runs[0]["generate_s"], (r, runs)  # the engine's window, inside the worker's loop
