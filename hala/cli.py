@@ -324,6 +324,7 @@ def _parser() -> argparse.ArgumentParser:
     _profile_args(sp)
     sp.add_argument("--run", dest="runs", action="append", default=[], metavar="NAME=RESULTS_DIR", help="a variant's finished results/<profile> folder (repeatable)")
     sp.add_argument("--varies", action="append", default=[], metavar="KEY", help="a profile key the variants set, left out of the profile table's comparison (repeatable)")
+    sp.add_argument("--add", action="store_true", help="add these runs to the committed spread (e.g. another machine's), keeping the earlier variants' drifts")
     return p
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -365,7 +366,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if compare_command(args.profile, args.overrides, args.committed, args.fresh): return 1
         elif args.cmd == "spread":
             from hala.compare import spread_command
-            spread_command(args.profile, args.overrides, args.runs, args.varies)
+            spread_command(args.profile, args.overrides, args.runs, args.varies, args.add)
         else:
             rows = stages_table(args.profile, args.overrides)
             w = max(len(r["stage"]) for r in rows)

@@ -16,7 +16,8 @@ from .core import HalaError, project_root
 # %% auto #0
 __all__ = ['KINDS', 'PATH_KEYS', 'ITEM_GROUPS', 'MISSING', 'SAFETY', 'RTOL', 'ATOL', 'table_leaves', 'result_leaves', 'family',
            'load_rules', 'kind_of', 'paired_leaves', 'differs', 'measure_spread', 'undeclared', 'failed_claims',
-           'compare_results', 'committed_copy', 'read_spread', 'spread_table', 'compare_command', 'spread_command']
+           'compare_results', 'committed_copy', 'read_spread', 'spread_table', 'compare_command', 'merge_spread',
+           'spread_command']
 
 # %% ../nbs/00i_compare.ipynb #c05cmp
 KINDS = (("tables", "*.csv"), ("metrics", "*.json"), ("items", "*.json"))  # what results/<profile> commits and a run regenerates
@@ -209,7 +210,21 @@ def compare_command(profile: str = "toy", overrides=(), committed: Optional[str]
     if len(problems) > show: print(f"  ... and {len(problems) - show} more")
     return problems
 
-def spread_command(profile: str = "toy", overrides=(), runs=(), varies=()) -> dict:
+def merge_spread(old: dict, new: dict) -> dict:
+    "The spread of `old`'s variants and `new`'s together (both measured against the same committed results): each family's drifts of every variant, its band from the largest."
+    if clash := sorted(set(old["variants"]) & set(new["variants"])): raise HalaError(f"variant(s) {', '.join(clash)} already in the spread: give new names")
+    fams = {}
+    for fam in sorted(set(old["families"]) | set(new["families"])):
+        a, b = old["families"].get(fam, {}), new["families"].get(fam, {})
+        st = {"kind": b.get("kind", a.get("kind")), "n": b.get("n", a.get("n", 0)),
+              "moved": {**a.get("moved", {}), **b.get("moved", {})}, "max_abs": {**a.get("max_abs", {}), **b.get("max_abs", {})}}
+        st["band"] = round(SAFETY * max(st["max_abs"].values(), default=0.0), 6)
+        fams[fam] = st
+    return {**new, "variants": old["variants"] + new["variants"], "families": fams}
+
+def spread_command(profile: str = "toy", overrides=(), runs=(), varies=(),
+                   add: bool = False,  # add these variants to the committed spread (another machine's run), keeping the earlier ones' drifts
+                  ) -> dict:
     "`hala spread`: the spread of finished variant runs (`NAME=RESULTS_DIR`) against the profile's results; writes `spread/`."
     from hala.core import load_profile
     cfg = load_profile(profile, list(overrides))
@@ -220,6 +235,7 @@ def spread_command(profile: str = "toy", overrides=(), runs=(), varies=()) -> di
         named[name] = Path(d)
     if not named: raise HalaError("give at least one --run NAME=RESULTS_DIR")
     sp = measure_spread(cfg.results_dir, named, load_rules(), {n: set(varies) for n in named})
+    if add: sp = merge_spread(read_spread(cfg.results_dir), sp)
     out = cfg.results_dir/"spread"; out.mkdir(parents=True, exist_ok=True)
     (out/"spread.json").write_text(json.dumps(sp, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out/"spread.md").write_text(f"# How far the {cfg.profile} results move between machines\n\n" + spread_table(sp), encoding="utf-8")
