@@ -118,6 +118,7 @@ class Job:
         "Shards with no result file yet."
         return [s for s in range(self.n_shards) if not self.result_path(s).exists()]
     def requests(self, s: int) -> list[dict]: return read_jsonl(self.request_path(s))
+    def all_requests(self) -> list[dict]: return [r for s in range(self.n_shards) for r in self.requests(s)]
     def save(self, s: int, results: list[dict]): write_jsonl(self.result_path(s), results)
 
     def collect(self) -> dict[str, dict]:
@@ -201,7 +202,7 @@ class TransformersBackend:
 
     def throughput(self, job: "Job", batch_sizes: Sequence[int]) -> dict:
         "A job's requests at each batch size on the model loaded once: `{startup_s, points: [{batch size, tokens, seconds}]}`, seconds of generation alone."
-        reqs, keep, points = [r for s in range(job.n_shards) for r in job.requests(s)], self.batch_size, []
+        reqs, keep, points = job.all_requests(), self.batch_size, []
         for bs in batch_sizes:
             self.batch_size, t = bs, time.perf_counter()
             res = self.generate(reqs)
@@ -354,7 +355,7 @@ def vllm_throughput_main(argv: Optional[Sequence[str]] = None) -> int:
     t0 = time.time()
     from vllm import SamplingParams
     job = Job.open(a.job_dir)
-    reqs = [r for s in range(job.n_shards) for r in split_requests(job.requests(s), a.max_model_len)[0]]
+    reqs = split_requests(job.all_requests(), a.max_model_len)[0]
     llm = _llm(a)
     startup, t1 = time.time() - t0, time.time()
     points = [closed_loop(llm.llm_engine, reqs, int(b), lambda r: SamplingParams(**_sampling(request_settings(r))))
@@ -402,9 +403,13 @@ class _WorkerBackend:
                     seen.add(s); on_shard(read_jsonl(job.result_path(s)))
                 if rc is not None: break
                 time.sleep(0.5)
-        if rc != 0:
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
-            raise RuntimeError(f"{self.name} worker exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
+        if rc != 0: self._failed(f"{self.name} worker", rc, log)
+
+    @staticmethod
+    def _failed(what: str, rc: int, log: Path):
+        "Raise with the worker log's last lines."
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
+        raise RuntimeError(f"{what} exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
 
 class VLLMBackend(_WorkerBackend):
     "Generation with vLLM: one engine in a worker process under the vLLM environment's Python, for the whole job."
@@ -424,9 +429,7 @@ class VLLMBackend(_WorkerBackend):
         with open(log, "w", encoding="utf-8") as lf:
             rc = subprocess.run(self.command(job, "vllm_throughput_main", args), stdout=lf, stderr=subprocess.STDOUT,
                                 env={**os.environ, **self.env}).returncode
-        if rc != 0:
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-15:]
-            raise RuntimeError(f"vLLM throughput worker exited with {rc}; last lines of {log}:\n" + "\n".join(tail))
+        if rc != 0: self._failed("vLLM throughput worker", rc, log)
         return json.loads((job.dir/"throughput.json").read_text())
 
 def throughput_run(backend,  # a backend with `throughput` (TransformersBackend, VLLMBackend)
@@ -641,7 +644,7 @@ def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
     t0 = time.time()
     from vllm import SamplingParams
     job = Job.open(a.job_dir)
-    reqs = [r for s in range(job.n_shards) for r in job.requests(s)]
+    reqs = job.all_requests()
     llm = _llm(a)
     startup = time.time() - t0
     t = time.time()
