@@ -16,10 +16,10 @@ from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jso
 # %% auto #0
 __all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
            'split_requests', 'attention_for', 'load_causal_lm', 'TransformersBackend', 'shard_results', 'run_shards',
-           'run_job', 'log_engine', 'engine_runs', 'engine_window', 'vllm_worker_main', 'closed_loop',
-           'vllm_throughput_main', 'VLLMBackend', 'throughput_run', 'ray_processor_config', 'ray_driver_main',
-           'RayBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated', 'bare_decode',
-           'bench_generate', 'vllm_bare_main', 'bench_vllm']
+           'run_job', 'finished_job', 'log_engine', 'engine_runs', 'engine_window', 'vllm_worker_main', 'closed_loop',
+           'vllm_throughput_main', 'VLLMBackend', 'throughput_run', 'run_job_timed', 'ray_processor_config',
+           'ray_driver_main', 'RayBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated',
+           'bare_decode', 'bench_generate', 'vllm_bare_main', 'bench_vllm']
 
 # %% ../nbs/00c_engine.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -253,6 +253,12 @@ def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
     finally: bar.close()
     return job.collect()
 
+def finished_job(job_dir: Path, requests: Sequence[dict]) -> Optional[dict[str, dict]]:
+    "The results of a complete job folder that holds exactly `requests` (`run_job`'s return), else None; nothing is written and no model loaded."
+    if not (Path(job_dir)/"job.json").exists(): return None
+    job = Job(job_dir, list(requests))  # refuses a folder that holds other requests
+    return None if job.pending() else job.collect()
+
 # %% ../nbs/00c_engine.ipynb #96fc8c9f
 def log_engine(job: Job, **record) -> None:
     "Append one engine run's record (engine, start-ups, start-up and generation seconds, tokens) to the job's `engine.jsonl`."
@@ -299,9 +305,30 @@ def engine_window(stats) -> float:
     pts = [(s["scheduled_ts"], s["last_token_ts"]) if isinstance(s, dict) else (s.scheduled_ts, s.last_token_ts) for s in stats if s is not None]
     return max(p[1] for p in pts) - min(p[0] for p in pts) if pts else float("nan")
 
+def _timing_args(ap):
+    "The throughput options of a worker's command line: a job of requests to time and the batch sizes to time them at."
+    ap.add_argument("--batch-sizes", help="comma-separated batch sizes")
+    ap.add_argument("--throughput-job", help="a job folder whose requests are timed at --batch-sizes once the worker's own job is done")
+    return ap
+
+def _time_points(llm, job: Job, a, startup: float, startups: int) -> dict:
+    "Throughput points on a started engine: `job`'s requests at each of `a.batch_sizes` (`closed_loop`); `throughput.json` and the engine record go into `job`'s folder, the record with `startups` 0 when the engine was started for another job."
+    from vllm import SamplingParams
+    t1 = time.time()
+    reqs = split_requests(job.all_requests(), a.max_model_len)[0]
+    points = [closed_loop(llm.llm_engine, reqs, int(b), lambda r: SamplingParams(**_sampling(request_settings(r))))
+              for b in a.batch_sizes.split(",")]
+    out = {"startup_s": round(startup, 3), "points": points}
+    write_json_atomic(job.dir/"throughput.json", out)
+    log_engine(job, engine="vllm", startups=startups, startup_s=round(startup, 3) if startups else 0.0, generate_s=round(time.time() - t1, 3),
+               new_tokens=sum(p["tokens"] for p in points), engine_s=round(sum(p["seconds"] for p in points), 3))
+    return out
+
 def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the vLLM worker (run under the vLLM environment's Python): a job's pending shards from their token ids, fed to one engine continuously, each shard written once all of its requests are done."
-    a = _engine_parser("hala-vllm-worker").parse_args(argv)
+    """Entry point of the vLLM worker (run under the vLLM environment's Python): a job's pending shards from their token ids, fed to one
+    engine continuously, each shard written once all of its requests are done; then, with `--throughput-job`, that job's throughput
+    points on the same engine (one start-up for a stage's generation and its timing)."""
+    a = _timing_args(_engine_parser("hala-vllm-worker")).parse_args(argv)
     t0 = time.time()
     from vllm import SamplingParams
     job = Job.open(a.job_dir)
@@ -331,6 +358,7 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
             if st[2] == 0: job.save(s, shard_results(st[0], st[1], s)); del open_[s]  # whole shards only: a kill loses no result
     log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(time.time() - t_loop, 3), new_tokens=toks,
                engine_s=round(engine_window(stats), 3))
+    if a.throughput_job: _time_points(llm, Job.open(a.throughput_job), a, startup, startups=0)  # the engine is warm: its start-up counted once, above
     return 0
 
 def closed_loop(eng,  # a vLLM `LLMEngine` (or anything with its add_request, step, get_num_unfinished_requests, has_unfinished_requests)
@@ -348,21 +376,13 @@ def closed_loop(eng,  # a vLLM `LLMEngine` (or anything with its add_request, st
     return {"batch size": batch_size, "tokens": toks, "seconds": engine_window(stats)}
 
 def vllm_throughput_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the vLLM throughput worker: one engine (started once, `max_num_seqs` the largest batch) runs a job's requests at each of `--batch-sizes` in turn; `throughput.json` gets the start-up and every point."
-    ap = _engine_parser("hala-vllm-throughput")
-    ap.add_argument("--batch-sizes", required=True)
-    a = ap.parse_args(argv)
+    "Entry point of the vLLM throughput worker, for a model with no job to run first: one engine (started once, `max_num_seqs` the largest batch) runs a job's requests at each of `--batch-sizes` in turn; `throughput.json` gets the start-up and every point."
+    a = _timing_args(_engine_parser("hala-vllm-throughput")).parse_args(argv)
+    if not a.batch_sizes: raise SystemExit("hala-vllm-throughput: --batch-sizes is required")
     t0 = time.time()
-    from vllm import SamplingParams
     job = Job.open(a.job_dir)
-    reqs = split_requests(job.all_requests(), a.max_model_len)[0]
     llm = _llm(a)
-    startup, t1 = time.time() - t0, time.time()
-    points = [closed_loop(llm.llm_engine, reqs, int(b), lambda r: SamplingParams(**_sampling(request_settings(r))))
-              for b in a.batch_sizes.split(",")]
-    write_json_atomic(job.dir/"throughput.json", {"startup_s": round(startup, 3), "points": points})
-    log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(time.time() - t1, 3),
-               new_tokens=sum(p["tokens"] for p in points), engine_s=round(sum(p["seconds"] for p in points), 3))
+    _time_points(llm, job, a, time.time() - t0, startups=1)
     return 0
 
 
@@ -419,7 +439,13 @@ class VLLMBackend(_WorkerBackend):
                  env: Optional[dict] = None, batch_size: int = 256, tokenizer=None, max_num_batched_tokens: Optional[int] = None):
         self.engine = dict(dtype=dtype, tensor_parallel=tensor_parallel, max_model_len=max_model_len,
                            gpu_memory_utilization=gpu_memory_utilization, max_num_batched_tokens=max_num_batched_tokens)
+        self.batch_size = batch_size
         super().__init__(model, python, _engine_argv(max_num_seqs=batch_size, **self.engine), env, tokenizer)
+
+    def time_after(self, job: Job, batch_sizes: Sequence[int]) -> None:
+        "Have the next `run` also time `job`'s requests at `batch_sizes` on its engine, once its own job is done (`max_num_seqs` the larger of the engine's batch and the largest point)."
+        self.args = _engine_argv(max_num_seqs=max(self.batch_size, *batch_sizes), **self.engine) + [
+            "--batch-sizes", ",".join(map(str, batch_sizes)), "--throughput-job", str(job.dir)]
 
     def throughput(self, job: Job, batch_sizes: Sequence[int]) -> dict:
         "A job's requests at each batch size through one engine (`vllm_throughput_main`, `max_num_seqs` the largest): `{startup_s, points: [{batch size, tokens, seconds}]}`, seconds from the engine's own timestamps."
@@ -438,9 +464,32 @@ def throughput_run(backend,  # a backend with `throughput` (TransformersBackend,
                    job_dir: Path,  # a new folder for the requests
                   ) -> dict:
     "Throughput of one model at every batch size with one start-up: `{startup_s, points}` (the requests encoded once, as `run_job` does)."
+    return backend.throughput(_timing_job(backend, requests, job_dir), list(batch_sizes))
+
+def _timing_job(backend, requests: Sequence[dict], job_dir: Path) -> Job:
+    "The job a throughput measurement generates: one shard of encoded requests, no earlier measurement kept."
     if not hasattr(backend, "throughput"): raise HalaError(f"the {backend.name} backend measures no throughput: use the transformers or vllm backend")
     job = Job(job_dir, list(requests), max(1, len(requests)), encode=lambda part: encode_requests(backend.tokenizer, part))
-    return backend.throughput(job, list(batch_sizes))
+    (job.dir/"throughput.json").unlink(missing_ok=True)
+    return job
+
+def run_job_timed(requests: Sequence[dict],  # the job's requests, as `run_job` takes them
+                  job_dir: Path,  # the job's folder (resumable)
+                  backend,  # a backend with `throughput` (TransformersBackend, VLLMBackend)
+                  shard_size: int,
+                  timing_requests: Sequence[dict],  # what every throughput point generates
+                  batch_sizes: Sequence[int],
+                  timing_dir: Path,  # a folder for the timing requests
+                  progress: bool = True,
+                 ) -> tuple[dict, dict]:
+    """`run_job`, then `throughput_run`'s points on the same start-up of the model: the vLLM worker times them on its engine once
+    the job is done, the transformers backend on the model it loaded. A job already complete starts the engine for the points
+    alone. Returns (results, `{startup_s, points}`)."""
+    tjob = _timing_job(backend, timing_requests, timing_dir)
+    if hasattr(backend, "time_after"): backend.time_after(tjob, list(batch_sizes))
+    res = run_job(requests, job_dir, backend, shard_size, progress)
+    f = tjob.dir/"throughput.json"
+    return res, json.loads(f.read_text()) if f.exists() else backend.throughput(tjob, list(batch_sizes))
 
 
 # %% ../nbs/00c_engine.ipynb #ray01cd

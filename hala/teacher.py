@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Optional
 
 from .core import HalaError, Profile, cached_step
-from .engine import backend_for, isolated, model_fingerprint, throughput_run
+from .engine import backend_for, isolated, job_dir, model_fingerprint, run_job_timed
 from .textgen import mt_scores
 
 # %% auto #0
 __all__ = ['checkpoint_dtype', 'bf16_teacher', 'quantize_fp8', 'quant_config', 'compare_quant_configs', 'local_dir',
-           'safetensors_index', 'size_report', 'parity_table', 'logit_comparison', 'throughput', 'fp8_quant',
-           'fp8_gemm_bench']
+           'safetensors_index', 'size_report', 'parity_job', 'parity_and_throughput', 'parity_table',
+           'logit_comparison', 'fp8_quant', 'fp8_gemm_bench']
 
 # %% ../nbs/02_teacher_fp8.ipynb #af8a70f2
 def checkpoint_dtype(path: str) -> Optional[str]:
@@ -110,6 +110,34 @@ def size_report(bf16_path: str, fp8_path: str) -> list[dict]:
             {"what": f"quantized Linear weights ({len(quant)} tensors)", "BF16 bytes": nbytes(a, quant), "FP8 bytes": nbytes(b, quant)},
             {"what": "their scales", "BF16 bytes": 0, "FP8 bytes": nbytes(b, [k for k in b if k.endswith("weight_scale")])}]
 
+# %% ../nbs/02_teacher_fp8.ipynb #0c3ce8ff
+def parity_job(cfg: Profile, path: str, name: str, reqs: list) -> Path:
+    "The folder of a teacher's parity job in stage 02 (`name`: parity-bf16, parity-fp8) for these requests: where stage 04 finds the same translations already made."
+    return job_dir(cfg.stage_dir("02_teacher_fp8"), name, reqs, model=path, backend=_parity_backend(cfg), dtype=cfg.engine.dtype)
+
+def _parity_backend(cfg: Profile) -> str:
+    "The backend stage 02 translates and times with: the profile's, or one vLLM engine where the profile spreads jobs over Ray."
+    return "vllm" if cfg.engine.backend == "ray" else cfg.engine.backend
+
+def parity_and_throughput(cfg: Profile, path: str, name: str, reqs: list, timing_msgs: list, force: bool = False) -> tuple[dict, list[dict]]:
+    """A teacher's parity translations (`reqs`, a resumable job: `parity_job`) and its throughput at each of
+    `fp8.throughput_batch_sizes` (`timing_msgs`, `fp8.throughput_new_tokens` each, EOS ignored) on one start-up of its engine
+    (`hala.engine.run_job_timed`): tokens/s over generation alone (vLLM: the engine's own timestamps), the start-up (loading,
+    graph capture) in its own column, so an FP8 checkpoint's half-size load does not pass for faster decoding. A profile on Ray
+    runs both on one vLLM engine of `fp8.tensor_parallel` GPUs: one replica is what a tensor-parallel-8 teacher gets on a node,
+    and Ray's replicas are `hala bench generate --vllm`'s to time. Returns ({id: result}, throughput rows)."""
+    import shutil, tempfile
+    f = cfg.fp8
+    be = backend_for(cfg, path, backend=_parity_backend(cfg), tensor_parallel=f.tensor_parallel)
+    jd, root = parity_job(cfg, path, name, reqs), cfg.stage_dir("02_teacher_fp8")
+    if force and jd.exists(): shutil.rmtree(jd)
+    treqs = [{"id": str(i), "messages": m, "max_new_tokens": f.throughput_new_tokens, "ignore_eos": True} for i, m in enumerate(timing_msgs)]
+    with tempfile.TemporaryDirectory(dir=root) as d:
+        res, r = run_job_timed(reqs, jd, be, cfg.engine.shard_size, treqs, f.throughput_batch_sizes, Path(d)/"timing")
+    return res, [{"backend": be.name, "batch size": p["batch size"], "tokens": p["tokens"], "seconds": p["seconds"],
+                  "tokens/s": p["tokens"] / p["seconds"], "start-up s": r["startup_s"]} for p in r["points"]]
+
+
 # %% ../nbs/02_teacher_fp8.ipynb #fb32cde5
 def parity_table(outs: dict, refs: list, n_samples: int = 1000, seed: int = 0) -> list[dict]:
     "BLEU, chrF++, paired-bootstrap p-values against the first system, and exact match with it."
@@ -158,23 +186,6 @@ def logit_comparison(path_a: str, path_b: str, prompts: list, answers: list,
         sdiff += d.sum().item(); n += d.numel(); agree += int((a.argmax(-1) == b.argmax(-1)).sum())
     return {"tokens": len(kl), "max_abs_logit_diff": max(mdiff), "mean_abs_logit_diff": sdiff / n,
             "mean_kl": sum(kl) / len(kl), "top1_agreement": agree / len(kl), "per_token_kl": kl, "per_token_max_diff": mdiff}
-
-# %% ../nbs/02_teacher_fp8.ipynb #0c3ce8ff
-def throughput(cfg: Profile, path: str, prompts_msgs: list, batch_sizes: list, new_tokens: int, root: Path,
-               tensor_parallel: int = 1) -> list[dict]:
-    """Generated tokens per second of a checkpoint at each batch size, its engine started once for every point
-    (`hala.engine.throughput_run`): tokens/s over generation alone (vLLM: the engine's own timestamps), the start-up (loading,
-    graph capture) in its own column, so an FP8 checkpoint's half-size load does not pass for faster decoding. A profile on
-    Ray measures one vLLM engine here (Ray's replicas are `hala bench generate --vllm`'s to time)."""
-    import tempfile
-    reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(prompts_msgs)]
-    be = backend_for(cfg, path, backend="vllm" if cfg.engine.backend == "ray" else None, tensor_parallel=tensor_parallel,
-                     batch_size=max(batch_sizes))
-    with tempfile.TemporaryDirectory(dir=root) as d:
-        r = throughput_run(be, reqs, batch_sizes, Path(d)/"job")
-    return [{"batch size": p["batch size"], "tokens": p["tokens"], "seconds": p["seconds"], "tokens/s": p["tokens"] / p["seconds"],
-             "start-up s": r["startup_s"]} for p in r["points"]]
-
 
 # %% ../nbs/02_teacher_fp8.ipynb #cc05ee76
 def fp8_quant(x, dim: int = -1):

@@ -23,6 +23,11 @@ def test_fp8_tables_and_claims(toy_run):
     tp = pd.read_csv(res/"timings"/"teacher_fp8_throughput.csv")
     assert len(tp) == 2 * len(load_profile("toy").fp8.throughput_batch_sizes)
     assert tp.groupby("teacher")["start-up s"].nunique().to_dict() == {"BF16": 1, "FP8": 1}  # each teacher loaded once for every point
+    # stage 04's teacher rows are stage 02's parity jobs (same requests): no teacher is loaded again there
+    assert not list((toy_run[1]/"04_translator"/"jobs").glob("eval-teacher-*"))
+    q = pd.read_csv(res/"tables"/"translator_quality.csv").set_index("system")
+    par = pd.read_csv(res/"tables"/"teacher_fp8_parity.csv").set_index("system")
+    assert [tuple(q.loc[f"teacher {t}", ["BLEU", "chrF++"]]) for t in ("BF16", "FP8")] == [tuple(par.loc[t, ["BLEU", "chrF++"]]) for t in ("BF16", "FP8")]
 
 def test_paper_profile_fp8_settings():
     p = load_profile("paper")
@@ -81,20 +86,27 @@ def test_quantization_runs_in_a_process_of_its_own(tmp_path):
     assert info["pid"] != os.getpid() and (tmp_path/"fp8"/"model.safetensors").exists()
     assert json.loads((tmp_path/"fp8"/"config.json").read_text())["quantization_config"]["quant_method"] == "compressed-tensors"
 
-def test_vllm_throughput_starts_one_engine_for_every_batch_size(toy_run, tmp_path):
-    "Stage 02's throughput on vLLM: one engine for all batch sizes, tokens/s from the engine's window, start-up apart (issue: an engine per point timed loading)."
+def test_vllm_parity_and_throughput_start_one_engine(toy_run, tmp_path):
+    """Stage 02 on vLLM: a teacher's parity job and its throughput points on one engine start-up (issue: the teacher started once
+    for parity and again for timing), tokens/s from the engine's window with start-up apart (an engine per point timed loading);
+    with the job already done, one engine starts for the points alone (`vllm_throughput_main`)."""
     if not VLLM_PY.exists():
         if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
         pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
-    from hala.engine import engine_runs, throughput_run
+    from hala.engine import engine_runs, run_job_timed
     path = toy_run[1]/"01_assets"/"released"/"bf16"/"teacher"
     cfg = load_profile("toy", toy_run[2][1::2])
-    reqs = [{"id": str(i), "messages": translation_messages(f"The sea is blue {i}.", cfg.prompts.teacher_translate), "max_new_tokens": 12,
-             "ignore_eos": True} for i in range(8)]
-    be = VLLMBackend(str(path), VLLM_PY, "bfloat16", 1, 512, 0.2, {"VLLM_CPU_KVCACHE_SPACE": "1"}, batch_size=256)
-    r = throughput_run(be, reqs, [1, 4], tmp_path/"job")
+    msgs = lambda i: translation_messages(f"The sea is blue {i}.", cfg.prompts.teacher_translate)
+    job = [{"id": f"p{i}", "messages": msgs(i), "max_new_tokens": 8} for i in range(6)]
+    timing = [{"id": str(i), "messages": msgs(i), "max_new_tokens": 12, "ignore_eos": True} for i in range(8)]
+    be = lambda: VLLMBackend(str(path), VLLM_PY, "bfloat16", 1, 512, 0.2, {"VLLM_CPU_KVCACHE_SPACE": "1"}, batch_size=4)
+    res, r = run_job_timed(job, tmp_path/"parity", be(), 4, timing, [1, 4], tmp_path/"t1", progress=False)
+    assert sorted(res) == sorted(q["id"] for q in job) and all("error" not in x and x["new_tokens"] > 0 for x in res.values()), res
     assert [(p["batch size"], p["tokens"]) for p in r["points"]] == [(1, 96), (4, 96)], r
     runs = engine_runs(tmp_path)
-    assert [(x["engine"], x["startups"]) for x in runs] == [("vllm", 1)], runs  # one start-up for both points
+    assert [(x["engine"], x["startups"]) for x in runs] == [("vllm", 1), ("vllm", 0)], runs  # parity's start-up; the points on its engine
     assert r["startup_s"] > 0 and all(0 < p["seconds"] for p in r["points"]), r
-    assert sum(p["seconds"] for p in r["points"]) <= runs[0]["generate_s"], (r, runs)  # the engine's window, inside the worker's loop
+    assert sum(p["seconds"] for p in r["points"]) <= runs[1]["generate_s"], (r, runs)  # the engine's window, inside the worker's loop
+    res2, r2 = run_job_timed(job, tmp_path/"parity", be(), 4, timing, [2], tmp_path/"t2", progress=False)  # the job is done: points only
+    assert res2 == res and [(p["batch size"], p["tokens"]) for p in r2["points"]] == [(2, 96)], r2
+    assert sum(x["startups"] for x in engine_runs(tmp_path)) == 2 and r2["startup_s"] > 0
