@@ -12,16 +12,16 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .core import HalaError, Profile, cached_step, write_json_atomic, read_jsonl, write_jsonl
+from .core import HalaError, Profile, cached_step, tokenizer_families, write_json_atomic, read_jsonl, write_jsonl
 from .textgen import arabic_ratio, chat_prompt, generate_greedy, mt_scores, stop_ids, train_tokenizer, translation_messages
 if TYPE_CHECKING: import torch  # annotations only
 
 # %% auto #0
 __all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'mo_pairs',
            'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
-           'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'tokenizer_families',
-           'build_tokenizer', 'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm',
-           'lm_batches', 'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
+           'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'build_tokenizer',
+           'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm', 'lm_batches',
+           'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
            'benchmark_subsets', 'benchmark_stand_ins', 'released_models', 'released_corpus', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #1c75dd49
@@ -233,12 +233,6 @@ def build_text(cfg: Profile, force: bool = False) -> dict:
     return cached_step(cfg.output("01_assets", "data"), key, build, force)
 
 # %% ../nbs/01_assets.ipynb #67f02771
-def tokenizer_families() -> dict:
-    "The paper models' tokenizer families by architecture (`data/paper/tokenizers.yaml`): special tokens, BOS/EOS/pad, stop tokens, chat template, sources."
-    import yaml
-    from hala.core import project_root
-    return yaml.safe_load((project_root()/"data"/"paper"/"tokenizers.yaml").read_text(encoding="utf-8"))
-
 def build_tokenizer(cfg: Profile, data_dir: Path, force: bool = False) -> dict:
     "Train the toy BPE on a seeded, balanced sample of Arabic and English lines; save it once per architecture family of the pico models, as `<arch>/` (cached)."
     spec = cfg.toy_world.tokenizer

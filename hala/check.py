@@ -11,10 +11,10 @@ import csv, os, shutil
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, is_hub_id, project_root
+from .core import HalaError, Profile, hub_ids, project_root
 
 # %% auto #0
-__all__ = ['GB', 'LICENCES', 'VIEWER', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'hub_ids', 'disk_needed',
+__all__ = ['GB', 'LICENCES', 'VIEWER', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'disk_needed',
            'tokenizer_problems', 'checked_configs', 'schema_from_viewer', 'schema_from_hub', 'schema_problems',
            'dataset_schemas', 'preflight']
 
@@ -94,16 +94,6 @@ def memory_plan(cfg: Profile) -> list[dict]:
 # %% ../nbs/00g_check.ipynb #6145a525
 LICENCES = {"CohereLabs/command-a-translate-08-2025": "cc-by-nc-4.0: non-commercial; the corpus and models made from its translations inherit it",
             "hammh0a/command-a-translate-FP8-Dynamic": "cc-by-nc-4.0"}
-
-def hub_ids(cfg: Profile) -> list[tuple[str, str]]:
-    "(repo type, id) of every hub repository the profile names (run-folder and local paths left out)."
-    m = cfg.models
-    models = [m.teacher, m.teacher_fp8, m.teacher_fp8_reference, m.judge, m.translator_base, m.translator_reference,
-              m.corpus_translator, *m.bases.values(), m.alrage_judge, *cfg.releases.models.values()]
-    data = [cfg.datasets.supervision_en.id, cfg.datasets.parallel_candidates.id, cfg.datasets.mt_eval.id,
-            *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources],
-            cfg.hala.corpus.id, cfg.releases.corpus.id]
-    return [("model", r) for r in dict.fromkeys(models) if is_hub_id(r)] + [("dataset", r) for r in dict.fromkeys(data) if is_hub_id(r)]
 
 def disk_needed(cfg: Profile) -> float:
     "Bytes the stages download and write, roughly: every model's BF16 weights once, the FP8 teacher, and a copy of each trained and merged model."
@@ -240,10 +230,10 @@ def _check_hub(cfg: Profile) -> list[str]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, HfHubHTTPError
     api, known = HfApi(), paper_models()
-    from hala.assets import tokenizer_families
+    from hala.core import tokenizer_families
     families = {rid: f for f in tokenizer_families().values() for rid in f["stands_for"]}
     schemas = dataset_schemas()
-    from hala.hub import read_revisions, revisions_file
+    from hala.core import read_revisions, revisions_file
     try: pins = read_revisions(cfg)
     except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
     where = revisions_file(cfg) or "hub.revisions (none named)"

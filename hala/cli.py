@@ -11,13 +11,13 @@ import argparse, json, sys, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import (HalaError, Profile, load_profile, project_root, setup_env, stage_done, stage_names,
-                       manifest_path, read_manifest, stage_fanout, stage_variants)
+from .core import (HalaError, Profile, load_profile, project_root, stage_done, stage_names, manifest_path, read_manifest,
+                       stage_fanout, stage_variants, stages_table)
+from .hub import setup_env
 
 # %% auto #0
-__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'stages_table', 'bench', 'bench_fp8_gemm',
-           'translate_command', 'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command',
-           'audit_command', 'main']
+__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_fp8_gemm', 'translate_command',
+           'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command', 'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -98,18 +98,6 @@ def _run_stages(cfg: Profile, todo: list, force: bool, overrides: Sequence[str],
           f"{sum(v == 'skipped' for v in status.values())} skipped, {time.time() - t_all:.1f}s", flush=True)
     return status
 
-# %% ../nbs/00a_cli.ipynb #5d74ad5f
-def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[dict]:
-    "Each stage with its status for `profile`: done (manifest matches), stale (manifest differs) or pending."
-    cfg = load_profile(profile, list(overrides))
-    rows = []
-    for s in stage_names():
-        ms = [read_manifest(cfg, s, v) for v in stage_variants(cfg, s)]
-        status = "done" if all(ms) and stage_done(cfg, s) else "stale" if any(ms) else "pending"
-        el = [m.get("elapsed_s") for m in ms if m and m.get("elapsed_s")]
-        rows.append({"stage": s, "status": status, "elapsed_s": sum(el) if el else None})
-    return rows
-
 # %% ../nbs/00a_cli.ipynb #c0ff03ec
 def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 64, batch_size: Optional[int] = None,
           new_tokens: int = 32, naive_requests: int = 16, vllm: bool = False, shard_size: int = 64, rounds: int = 3) -> dict:
@@ -121,7 +109,7 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     from hala.core import mt_eval_pairs
     from hala.engine import bench_generate, bench_vllm, torch_device
     from hala.textgen import translation_messages
-    from hala.hub import revisions_file
+    from hala.core import revisions_file
     if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
         raise HalaError(f"bench generate needs the teacher and the held-out set of profile {cfg.profile}: run `hala reproduce --profile {cfg.profile} --stages 01` first")
     if cfg.engine.backend != "transformers" and not vllm:  # a GPU profile's teacher (111B) is never loaded on the host in fp32 (444 GB)
@@ -208,7 +196,8 @@ def docs_command(profile: str = "toy", overrides: Sequence[str] = ()) -> Path:
 
 def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
     "`hala pin`: write the current commit of every hub id the profile names to its pins file (`hub.revisions`)."
-    from hala.hub import pin_revisions, revisions_file
+    from hala.hub import pin_revisions
+    from hala.core import revisions_file
     cfg = setup_env(load_profile(profile, list(overrides)))
     pins = pin_revisions(cfg)
     print(f"hala pin: {sum(len(v) for v in pins.values())} commits written to {revisions_file(cfg)}")

@@ -7,26 +7,28 @@ Docs: https://github.com/hala-recipe/hala/core.html.md"""
 # %% ../nbs/00_core.ipynb #102052e1
 from __future__ import annotations
 
-import hashlib, json, math, os, random, re, sys, time, shutil, tempfile
+import functools, hashlib, json, math, os, random, re, sys, time, shutil, tempfile, urllib.parse
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Callable, Literal, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 # %% auto #0
-__all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'STAGE_RESULTS', 'TOY_DIFFERENCES', 'STAGE', 'HalaError', 'project_root',
-           'profiles_dir', 'available_profiles', 'DatasetRef', 'Models', 'Datasets', 'Prompts', 'Engine', 'FP8', 'SFT',
-           'Distill', 'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus', 'HalaModels', 'Merge', 'RecipeTasks',
-           'Evaluate', 'ReleaseCost', 'Releases', 'Cluster', 'Hub', 'PicoModel', 'TrainSteps', 'ParallelSources',
-           'Instructions', 'TokenizerSpec', 'ToyWorld', 'stage_output', 'stage_result', 'Profile', 'is_hub_id',
-           'read_jsonl', 'write_jsonl', 'load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay',
-           'load_profile', 'flatten', 'overlay_violations', 'setup_env', 'seed_everything', 'save_fig', 'fmt_number',
-           'table_markdown', 'save_table', 'save_metrics', 'load_metrics', 'read_result_table', 'config_hash',
-           'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions', 'stage_notebooks', 'stage_names',
-           'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest', 'manifest_digest', 'stage_fingerprint',
-           'stage_done', 'write_json_atomic', 'finish_stage', 'cached_step', 'run_core']
+__all__ = ['Policy', 'NoRepair', 'STAGE_OUTPUTS', 'STAGE_RESULTS', 'STAND_IN', 'MODEL_FILES_SKIPPED', 'TOY_DIFFERENCES', 'STAGE',
+           'HalaError', 'project_root', 'profiles_dir', 'available_profiles', 'DatasetRef', 'Models', 'Datasets',
+           'Prompts', 'Engine', 'FP8', 'SFT', 'Distill', 'CorpusSource', 'DefectPolicy', 'CorpusCost', 'Corpus',
+           'HalaModels', 'Merge', 'RecipeTasks', 'Evaluate', 'ReleaseCost', 'Releases', 'Cluster', 'Hub', 'PicoModel',
+           'TrainSteps', 'ParallelSources', 'Instructions', 'TokenizerSpec', 'ToyWorld', 'stage_output', 'stage_result',
+           'Profile', 'is_hub_id', 'card_fields', 'check_not_stand_in', 'revisions_file', 'read_revisions',
+           'pinned_snapshot', 'hub_ids', 'tokenizer_families', 'read_jsonl', 'write_jsonl', 'load_records', 'en_ar',
+           'load_pairs', 'align_mmlu', 'mt_eval_pairs', 'overlay', 'load_profile', 'flatten', 'overlay_violations',
+           'seed_everything', 'save_fig', 'fmt_number', 'table_markdown', 'save_table', 'save_metrics', 'load_metrics',
+           'read_result_table', 'config_hash', 'notebook_source_hash', 'data_hash', 'package_hash', 'package_versions',
+           'stage_notebooks', 'stage_names', 'stage_fanout', 'stage_variants', 'manifest_path', 'read_manifest',
+           'manifest_digest', 'stage_fingerprint', 'stage_done', 'stages_table', 'write_json_atomic', 'finish_stage',
+           'cached_step', 'run_core']
 
 # %% ../nbs/00_core.ipynb #95179abb
 class HalaError(Exception):
@@ -422,8 +424,7 @@ class Profile(_Strict):
         return str(p/inside if inside else p)
 
     def load_ref(self, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
-        "`ref()` for a model or dataset about to be loaded: a stand-in of the local hub is refused outside the toy, and a pinned hub id becomes its snapshot folder at the pinned commit (`hala.hub`)."
-        from hala.hub import check_not_stand_in, pinned_snapshot
+        "`ref()` for a model or dataset about to be loaded: a stand-in of the local hub is refused outside the toy, and a pinned hub id becomes its snapshot folder at the pinned commit (`pinned_snapshot`, `check_not_stand_in`)."
         return pinned_snapshot(self, check_not_stand_in(self, self.ref(ref), repo_type), repo_type)
 
     def dataset_file(self, ref: DatasetRef) -> Path:
@@ -440,6 +441,90 @@ def is_hub_id(ref) -> bool:
     "True for an `org/name` hub id: not a run-folder reference, not a path that exists here, not a data file."
     r = str(ref or "")
     return r.count("/") == 1 and not r.startswith(("run:", ".", "/")) and not r.endswith((".json", ".jsonl")) and not Path(r).exists()
+
+# %% ../nbs/00_core.ipynb #defd5648
+STAND_IN = "hala_stand_in"  # the card field that marks a stand-in
+
+def card_fields(text: str) -> dict:
+    "The YAML front matter of a card (`{}` when it has none)."
+    import yaml
+    if not text.startswith("---"): return {}
+    end = text.find("\n---", 3)
+    try: return yaml.safe_load(text[3:end]) or {} if end > 0 else {}
+    except yaml.YAMLError: return {}
+
+@functools.lru_cache(maxsize=None)
+def _card_of(ref: str, repo_type: str, endpoint: str) -> dict:
+    "The card fields of a local folder or a hub repository; `{}` when it has no card, or when it cannot be fetched (no network, not cached)."
+    p = Path(ref)
+    if p.exists(): f = p/"README.md" if p.is_dir() else None
+    elif not is_hub_id(ref): f = None  # nothing to check
+    else:  # a stand-in comes from a local hub, or from a cache a local hub filled: look there, never ask the real Hub
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+        cached = try_to_load_from_cache(ref, "README.md", repo_type=repo_type.rstrip("s"))
+        f = Path(cached) if isinstance(cached, str) else None
+        if f is None and urllib.parse.urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            try: f = Path(hf_hub_download(ref, "README.md", repo_type=repo_type.rstrip("s")))
+            except Exception: f = None  # no card: not a stand-in
+    return card_fields(f.read_text(encoding="utf-8")) if f is not None and f.exists() else {}
+
+def check_not_stand_in(cfg: Profile, ref: str, repo_type: str = "models") -> str:
+    "`ref` unchanged, or a one-line error when a non-toy run is about to load a stand-in."
+    if cfg.toy_world.enabled or ref is None: return ref
+    if _card_of(ref, repo_type, os.environ.get("HF_ENDPOINT", "")).get(STAND_IN):
+        raise HalaError(f"{ref} is a local stand-in of the toy world, not the real repository; profile '{cfg.profile}' refuses it "
+                        f"(is HF_ENDPOINT={os.environ.get('HF_ENDPOINT')} the local hub?)")
+    return ref
+
+# %% ../nbs/00_core.ipynb #41cf626e
+MODEL_FILES_SKIPPED = ["*.gguf", "*.pth", "*.onnx", "*.h5", "*.msgpack", "*.ot", "original/*"]  # other formats a model repo may carry
+
+def revisions_file(cfg: Profile) -> Optional[Path]:
+    "The profile's pins file (`hub.revisions`: a project path or a `run:` output), or None when the profile names none."
+    r = cfg.hub.revisions
+    if not r: return None
+    return Path(cfg.ref(r)) if r.startswith("run:") else cfg.path(r)
+
+def read_revisions(cfg: Profile) -> dict:
+    "`{'models': {id: commit or None}, 'datasets': {...}}` from the pins file (empty when there is none yet)."
+    f, out = revisions_file(cfg), {"models": {}, "datasets": {}}
+    if f is None or not f.exists(): return out
+    y = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+    for kind in out:
+        for rid, sha in (y.get(kind) or {}).items():
+            if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", str(sha)):
+                raise HalaError(f"{f}: the revision of {kind[:-1]} {rid} is {sha!r}, not a 40-digit commit id")
+            out[kind][rid] = sha
+    return out
+
+def pinned_snapshot(cfg: Profile, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
+    "A hub id with a pin: its snapshot folder at that commit (downloaded into the hub cache if needed); anything else as it is."
+    if ref is None or not is_hub_id(ref): return ref
+    sha = read_revisions(cfg)[repo_type].get(ref)
+    if sha is None: return ref  # not pinned: loaded at main (`hala check` says so)
+    from huggingface_hub import snapshot_download
+    try:
+        return snapshot_download(ref, revision=sha, repo_type=repo_type[:-1],
+                                 ignore_patterns=MODEL_FILES_SKIPPED if repo_type == "models" else None)
+    except Exception as e:
+        raise HalaError(f"{repo_type[:-1]} {ref} at the pinned revision {sha[:12]} could not be downloaded ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:80]}); `hala pin` rewrites {revisions_file(cfg)}") from None
+
+# %% ../nbs/00_core.ipynb #3762fc5c
+def hub_ids(cfg: Profile) -> list[tuple[str, str]]:
+    "(repo type, id) of every hub repository the profile names (run-folder and local paths left out)."
+    m = cfg.models
+    models = [m.teacher, m.teacher_fp8, m.teacher_fp8_reference, m.judge, m.translator_base, m.translator_reference,
+              m.corpus_translator, *m.bases.values(), m.alrage_judge, *cfg.releases.models.values()]
+    data = [cfg.datasets.supervision_en.id, cfg.datasets.parallel_candidates.id, cfg.datasets.mt_eval.id,
+            *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources],
+            cfg.hala.corpus.id, cfg.releases.corpus.id]
+    return [("model", r) for r in dict.fromkeys(models) if is_hub_id(r)] + [("dataset", r) for r in dict.fromkeys(data) if is_hub_id(r)]
+
+def tokenizer_families() -> dict:
+    "The paper models' tokenizer families by architecture (`data/paper/tokenizers.yaml`): special tokens, BOS/EOS/pad, stop tokens, chat template, sources."
+    import yaml
+    return yaml.safe_load((project_root()/"data"/"paper"/"tokenizers.yaml").read_text(encoding="utf-8"))
 
 # %% ../nbs/00_core.ipynb #0b607988
 def read_jsonl(path: Path) -> list[dict]:
@@ -641,23 +726,6 @@ def overlay_violations(a: "Profile", b: "Profile") -> list[str]:
             if fa.get(k, "<absent>") != fb.get(k, "<absent>") and not allowed(k)]
 
 # %% ../nbs/00_core.ipynb #423ac0f7
-def setup_env(cfg: Profile) -> Profile:
-    "Point tool caches into the run folder (never the hub's: `HF_HOME` keeps the login token), honour `hub_offline`, set torch's threads; returns `cfg`."
-    cache = cfg.run_dir/".cache"
-    for var, sub in [("MPLCONFIGDIR", "matplotlib"), ("VLLM_CACHE_ROOT", "vllm"),
-                     ("TRITON_CACHE_DIR", "triton")]:
-        os.environ.setdefault(var, str(cache/sub))
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if cfg.hub_offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"; os.environ["HF_DATASETS_OFFLINE"] = "1"
-    if cfg.hub.endpoint is not None:
-        from hala.hub import use_hub
-        use_hub(cfg)  # the local hub (started if needed) or the named endpoint, for this process and its children
-    if cfg.threads:
-        os.environ["OMP_NUM_THREADS"] = str(cfg.threads)  # read by torch at import
-        if "torch" in sys.modules: sys.modules["torch"].set_num_threads(cfg.threads)
-    return cfg
-
 def seed_everything(seed: int):
     "Seed Python, NumPy and torch, and ask torch for deterministic algorithms."
     os.environ["PYTHONHASHSEED"] = str(seed)
@@ -842,6 +910,18 @@ def stage_done(cfg: Profile, stage: str, variant: Optional[str] = None) -> bool:
         m = read_manifest(cfg, stage, v)
         if m is None or m.get("fingerprint") != stage_fingerprint(cfg, stage, v): return False
     return True
+
+# %% ../nbs/00_core.ipynb #08718862
+def stages_table(profile: str = "toy", overrides: Sequence[str] = ()) -> list[dict]:
+    "Each stage with its status for `profile`: done (manifest matches), stale (manifest differs) or pending."
+    cfg = load_profile(profile, list(overrides))
+    rows = []
+    for s in stage_names():
+        ms = [read_manifest(cfg, s, v) for v in stage_variants(cfg, s)]
+        status = "done" if all(ms) and stage_done(cfg, s) else "stale" if any(ms) else "pending"
+        el = [m.get("elapsed_s") for m in ms if m and m.get("elapsed_s")]
+        rows.append({"stage": s, "status": status, "elapsed_s": sum(el) if el else None})
+    return rows
 
 # %% ../nbs/00_core.ipynb #2c1909d3
 def write_json_atomic(path: Path, obj) -> Path:

@@ -7,21 +7,19 @@ Docs: https://github.com/hala-recipe/hala/hub.html.md"""
 # %% ../nbs/00e_hub.ipynb #3b681155
 from __future__ import annotations
 
-import functools, json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
+import json, os, shutil, signal, socket, subprocess, sys, time, urllib.error, urllib.parse, urllib.request
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
-from .core import HalaError, Profile, is_hub_id, write_json_atomic
+from .core import STAND_IN, HalaError, Profile, read_revisions, revisions_file, write_json_atomic
 
 # %% auto #0
-__all__ = ['STAND_IN', 'MODEL_FILES_SKIPPED', 'repo_dir', 'commit_repo', 'card', 'card_fields', 'publish_model',
-           'publish_dataset', 'mirror_dir', 'hub_status', 'start_hub', 'stop_hub', 'use_hub', 'check_not_stand_in',
-           'revisions_file', 'read_revisions', 'pin_revisions', 'pinned_snapshot']
+__all__ = ['repo_dir', 'commit_repo', 'card', 'publish_model', 'publish_dataset', 'mirror_dir', 'hub_status', 'start_hub',
+           'stop_hub', 'use_hub', 'setup_env', 'pin_revisions']
 
 # %% ../nbs/00e_hub.ipynb #8208fd7b
-STAND_IN = "hala_stand_in"  # the card field that marks a stand-in
 _GIT_ENV = {"GIT_AUTHOR_NAME": "hala", "GIT_AUTHOR_EMAIL": "hala@localhost", "GIT_COMMITTER_NAME": "hala",
             "GIT_COMMITTER_EMAIL": "hala@localhost", "GIT_AUTHOR_DATE": "2025-09-17T00:00:00+00:00",
             "GIT_COMMITTER_DATE": "2025-09-17T00:00:00+00:00"}
@@ -54,14 +52,6 @@ def card(repo_id: str,  # the id this stands for
     return ("---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n\n"
             f"# Stand-in for `{repo_id}`\n\nA pico stand-in written by the Hala recipe's toy world (stage 01), served by the local hub. "
             f"It is not `{repo_id}` and is refused by every run that is not the toy.\n\nSchema read from: {source}\n\n{notes}\n")
-
-def card_fields(text: str) -> dict:
-    "The YAML front matter of a card (`{}` when it has none)."
-    import yaml
-    if not text.startswith("---"): return {}
-    end = text.find("\n---", 3)
-    try: return yaml.safe_load(text[3:end]) or {} if end > 0 else {}
-    except yaml.YAMLError: return {}
 
 # %% ../nbs/00e_hub.ipynb #d467c6dd
 _SKIP = shutil.ignore_patterns("step.json", "*.log", "_trainer", "checkpoint-*", ".git", "README.md")
@@ -199,58 +189,31 @@ def use_hub(cfg: Profile) -> Optional[str]:
         os.environ["HF_DATASETS_CACHE"] = str(cfg.run_dir/".cache"/"datasets")
     return endpoint
 
-# %% ../nbs/00e_hub.ipynb #1e9fab39
-@functools.lru_cache(maxsize=None)
-def _card_of(ref: str, repo_type: str, endpoint: str) -> dict:
-    "The card fields of a local folder or a hub repository; `{}` when it has no card, or when it cannot be fetched (no network, not cached)."
-    p = Path(ref)
-    if p.exists(): f = p/"README.md" if p.is_dir() else None
-    elif not is_hub_id(ref): f = None  # nothing to check
-    else:  # a stand-in comes from a local hub, or from a cache a local hub filled: look there, never ask the real Hub
-        from huggingface_hub import hf_hub_download, try_to_load_from_cache
-        cached = try_to_load_from_cache(ref, "README.md", repo_type=repo_type.rstrip("s"))
-        f = Path(cached) if isinstance(cached, str) else None
-        if f is None and urllib.parse.urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
-            try: f = Path(hf_hub_download(ref, "README.md", repo_type=repo_type.rstrip("s")))
-            except Exception: f = None  # no card: not a stand-in
-    return card_fields(f.read_text(encoding="utf-8")) if f is not None and f.exists() else {}
-
-def check_not_stand_in(cfg: Profile, ref: str, repo_type: str = "models") -> str:
-    "`ref` unchanged, or a one-line error when a non-toy run is about to load a stand-in."
-    if cfg.toy_world.enabled or ref is None: return ref
-    if _card_of(ref, repo_type, os.environ.get("HF_ENDPOINT", "")).get(STAND_IN):
-        raise HalaError(f"{ref} is a local stand-in of the toy world, not the real repository; profile '{cfg.profile}' refuses it "
-                        f"(is HF_ENDPOINT={os.environ.get('HF_ENDPOINT')} the local hub?)")
-    return ref
+# %% ../nbs/00e_hub.ipynb #82e31c10
+def setup_env(cfg: Profile) -> Profile:
+    "Point tool caches into the run folder (never the hub's: `HF_HOME` keeps the login token), honour `hub_offline`, set torch's threads; returns `cfg`."
+    cache = cfg.run_dir/".cache"
+    for var, sub in [("MPLCONFIGDIR", "matplotlib"), ("VLLM_CACHE_ROOT", "vllm"),
+                     ("TRITON_CACHE_DIR", "triton")]:
+        os.environ.setdefault(var, str(cache/sub))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if cfg.hub_offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"; os.environ["HF_DATASETS_OFFLINE"] = "1"
+    if cfg.hub.endpoint is not None:
+        use_hub(cfg)  # the local hub (started if needed) or the named endpoint, for this process and its children
+    if cfg.threads:
+        os.environ["OMP_NUM_THREADS"] = str(cfg.threads)  # read by torch at import
+        if "torch" in sys.modules: sys.modules["torch"].set_num_threads(cfg.threads)
+    return cfg
 
 # %% ../nbs/00e_hub.ipynb #f2c610ca
-MODEL_FILES_SKIPPED = ["*.gguf", "*.pth", "*.onnx", "*.h5", "*.msgpack", "*.ot", "original/*"]  # other formats a model repo may carry
-
-def revisions_file(cfg: Profile) -> Optional[Path]:
-    "The profile's pins file (`hub.revisions`: a project path or a `run:` output), or None when the profile names none."
-    r = cfg.hub.revisions
-    if not r: return None
-    return Path(cfg.ref(r)) if r.startswith("run:") else cfg.path(r)
-
-def read_revisions(cfg: Profile) -> dict:
-    "`{'models': {id: commit or None}, 'datasets': {...}}` from the pins file (empty when there is none yet)."
-    f, out = revisions_file(cfg), {"models": {}, "datasets": {}}
-    if f is None or not f.exists(): return out
-    y = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-    for kind in out:
-        for rid, sha in (y.get(kind) or {}).items():
-            if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", str(sha)):
-                raise HalaError(f"{f}: the revision of {kind[:-1]} {rid} is {sha!r}, not a 40-digit commit id")
-            out[kind][rid] = sha
-    return out
-
 def pin_revisions(cfg: Profile) -> dict:
     """Ask the profile's hub for the current commit of every hub id the profile names and write them to its pins file;
     returns the pins. An id that does not answer (a 404, a licence not yet accepted) keeps the pin it had, if any, and
     the others are written all the same; then a one-line error names each id that did not answer. Nothing is written
     when no id answers."""
     from huggingface_hub import HfApi
-    from hala.check import hub_ids
+    from hala.core import hub_ids
     f = revisions_file(cfg)
     if f is None: raise HalaError(f"profile '{cfg.profile}' names no pins file (hub.revisions)")
     api, pins, failed = HfApi(), read_revisions(cfg), []
@@ -269,16 +232,3 @@ def pin_revisions(cfg: Profile) -> dict:
         raise HalaError(f"{len(ids) - len(failed)} of {len(ids)} commits written to {f}; the hub at {api.endpoint} did not "
                         f"give the commit of {len(failed)}, which keep the pin they had, if any: {'; '.join(failed)}")
     return pins
-
-def pinned_snapshot(cfg: Profile, ref: Optional[str], repo_type: str = "models") -> Optional[str]:
-    "A hub id with a pin: its snapshot folder at that commit (downloaded into the hub cache if needed); anything else as it is."
-    if ref is None or not is_hub_id(ref): return ref
-    sha = read_revisions(cfg)[repo_type].get(ref)
-    if sha is None: return ref  # not pinned: loaded at main (`hala check` says so)
-    from huggingface_hub import snapshot_download
-    try:
-        return snapshot_download(ref, revision=sha, repo_type=repo_type[:-1],
-                                 ignore_patterns=MODEL_FILES_SKIPPED if repo_type == "models" else None)
-    except Exception as e:
-        raise HalaError(f"{repo_type[:-1]} {ref} at the pinned revision {sha[:12]} could not be downloaded ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0][:80]}); `hala pin` rewrites {revisions_file(cfg)}") from None

@@ -59,7 +59,7 @@ def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here(toy_run, 
     lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l]
     assert paper.returncode == 2, paper.stdout + paper.stderr
     assert "hala check: GPUs: 0 visible, the plan needs 8 (cluster.gpus_per_node)" in lines
-    from hala.check import hub_ids
+    from hala.core import hub_ids
     n = len(hub_ids(load_profile("paper")))  # the paper's ids and the authors' releases
     assert any(l.startswith(f"hala check: revisions: {n} of {n} hub ids have no pinned commit in") for l in lines), lines
     assert any(l.startswith("hala check: hub") for l in lines)  # no token here, and no hub to reach

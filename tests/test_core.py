@@ -126,7 +126,7 @@ def test_parallel_datasets_give_en_ar_or_a_clear_error(tmp_path):
 def test_setup_env_leaves_the_hub_home_alone(tmp_path):
     "HF_HOME holds the login token (gated repos) and the user's hub cache: setup_env must not move it."
     import os, subprocess, sys
-    code = ("import os; from hala.core import load_profile, setup_env; "
+    code = ("import os; from hala.core import load_profile; from hala.hub import setup_env; "
             f"setup_env(load_profile('toy', ['run_root={tmp_path}', 'hub.endpoint=null'])); "
             "print(os.environ.get('HF_HOME', '-'), os.environ['MPLCONFIGDIR'].startswith(%r))" % str(tmp_path))
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HOME", "MPLCONFIGDIR")}

@@ -59,7 +59,8 @@ def test_the_hub_answers_missing_entries_and_bare_ids_as_the_hub_does(hub):
     assert meta["id"] == "LiquidAI/LFM2-1.2B" and len(meta["sha"]) == 40
 
 def test_a_run_that_is_not_the_toy_refuses_a_stand_in(hub):
-    from hala.hub import check_not_stand_in, mirror_dir
+    from hala.hub import mirror_dir
+    from hala.core import check_not_stand_in
     cfg, _, base = hub
     d = str(mirror_dir(cfg)/"models"/"LiquidAI"/"LFM2-1.2B")
     assert check_not_stand_in(cfg, d) == d  # the toy runs on stand-ins
@@ -77,7 +78,8 @@ def test_mt_eval_pairs_human_translated_arabic_mmlu_with_cais_mmlu_and_catches_a
     publish_dataset("cais/mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": en(8, 1)}, "virology": {"test": en(8, 2)}})
     code = """
 import json, sys
-from hala.core import HalaError, load_profile, setup_env, mt_eval_pairs
+from hala.core import HalaError, load_profile, mt_eval_pairs
+from hala.hub import setup_env
 cfg = setup_env(load_profile("toy", sys.argv[1:]))
 try: print(json.dumps([(p["id"], p["en"], p["ar"]) for p in mt_eval_pairs(cfg)]))
 except HalaError as e: print(json.dumps({"error": str(e)}))
@@ -193,8 +195,9 @@ def test_a_pinned_hub_id_loads_its_pinned_commit_and_a_missing_commit_is_one_lin
     cfg, endpoint, base = hub
     code = f"""
 import json, yaml
-from hala.core import HalaError, load_profile, setup_env
-from hala.hub import revisions_file
+from hala.core import HalaError, load_profile
+from hala.hub import setup_env
+from hala.core import revisions_file
 cfg = setup_env(load_profile("toy", ["run_root={base}"]))
 from huggingface_hub import HfApi
 from datasets import load_dataset
@@ -225,7 +228,8 @@ def test_check_reads_a_datasets_configs_splits_and_columns_from_the_hub_and_name
     cfg, endpoint, base = hub
     code = f"""
 import json
-from hala.core import load_profile, setup_env
+from hala.core import load_profile
+from hala.hub import setup_env
 cfg = setup_env(load_profile("toy", ["run_root={base}"]))
 from hala.check import schema_from_hub, schema_problems
 got = schema_from_hub("Helsinki-NLP/opus-100", ["ar-en"])

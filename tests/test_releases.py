@@ -105,7 +105,8 @@ def test_verify_release_command_reuses_the_stage_s_evaluation(toy_run):
 
 CHECK_INPUTS = r"""
 import json, sys
-from hala.core import load_profile, setup_env
+from hala.core import load_profile
+from hala.hub import setup_env
 from hala.sft import corpus_split
 from hala.corpus import work_dir
 sets, extra = json.loads(sys.argv[1]), json.loads(sys.argv[2])

@@ -140,7 +140,7 @@ def test_the_9b_template_marks_assistant_turns_and_folds_the_system_turn_into_th
 def test_every_model_keeps_its_family_s_turn_tokens_bos_and_stop_tokens(toy_run):
     "The stand-ins carry the real families' tokenizers (data/paper/tokenizers.yaml); SFT and merging keep them, and their stop tokens."
     from transformers import AutoTokenizer, GenerationConfig
-    from hala.assets import tokenizer_families
+    from hala.core import tokenizer_families
     from hala.textgen import chat_prompt
     _, runs, _, _ = toy_run
     cfg, fams = load_profile("toy"), tokenizer_families()
