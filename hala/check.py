@@ -11,7 +11,9 @@ import csv, os, shutil
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, hub_ids, project_root
+from .base import HalaError, project_root
+from .refs import hub_ids
+from .profile import Profile
 
 # %% auto #0
 __all__ = ['GB', 'LICENCES', 'VIEWER', 'param_count', 'paper_models', 'step_bytes', 'memory_plan', 'disk_needed',
@@ -230,10 +232,10 @@ def _check_hub(cfg: Profile) -> list[str]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, HfHubHTTPError
     api, known = HfApi(), paper_models()
-    from hala.core import tokenizer_families
+    from hala.refs import tokenizer_families
     families = {rid: f for f in tokenizer_families().values() for rid in f["stands_for"]}
     schemas = dataset_schemas()
-    from hala.core import read_revisions, revisions_file
+    from hala.refs import read_revisions, revisions_file
     try: pins = read_revisions(cfg)
     except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
     where = revisions_file(cfg) or "hub.revisions (none named)"

@@ -11,8 +11,9 @@ import argparse, json, sys, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import (HalaError, Profile, load_profile, project_root, stage_done, stage_names, manifest_path, read_manifest,
-                       stage_fanout, stage_variants, stages_table)
+from .base import HalaError, project_root
+from .profile import Profile, load_profile
+from .layout import stage_done, stage_names, manifest_path, read_manifest, stage_fanout, stage_variants, stages_table
 from .hub import setup_env
 
 # %% auto #0
@@ -106,10 +107,11 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     if rounds < 1: raise HalaError(f"--rounds must be at least 1, got {rounds}")
     if batch_size is not None and batch_size < 1: raise HalaError(f"--batch-size must be at least 1, got {batch_size}")
     cfg = setup_env(load_profile(profile, list(overrides)))
-    from hala.core import mt_eval_pairs
-    from hala.engine import bench_generate, bench_vllm, torch_device
+    from hala.records import mt_eval_pairs
+    from hala.engine import torch_device
+    from hala.bench import bench_generate, bench_vllm
     from hala.textgen import translation_messages
-    from hala.core import revisions_file
+    from hala.refs import revisions_file
     if cfg.hub.endpoint == "local" and not revisions_file(cfg).exists():  # the local hub serves nothing before stage 01
         raise HalaError(f"bench generate needs the teacher and the held-out set of profile {cfg.profile}: run `hala reproduce --profile {cfg.profile} --stages 01` first")
     if cfg.engine.backend != "transformers" and not vllm:  # a GPU profile's teacher (111B) is never loaded on the host in fp32 (444 GB)
@@ -197,7 +199,7 @@ def docs_command(profile: str = "toy", overrides: Sequence[str] = ()) -> Path:
 def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
     "`hala pin`: write the current commit of every hub id the profile names to its pins file (`hub.revisions`)."
     from hala.hub import pin_revisions
-    from hala.core import revisions_file
+    from hala.refs import revisions_file
     cfg = setup_env(load_profile(profile, list(overrides)))
     pins = pin_revisions(cfg)
     print(f"hala pin: {sum(len(v) for v in pins.values())} commits written to {revisions_file(cfg)}")
@@ -216,7 +218,7 @@ def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[s
 
 def verify_command(profile: str = "paper", overrides: Sequence[str] = (), sizes: Sequence[str] = (), force: bool = False):
     "`hala verify-release`: the released Hala models scored with our evaluation, beside the paper's table and our reproduction (`hala.releases.verify_release`)."
-    from hala.core import table_markdown
+    from hala.results import table_markdown
     from hala.releases import RELEASES_STAGE, verify_release
     cfg = setup_env(load_profile(profile, list(overrides)))
     table, times = verify_release(cfg, sizes or None, force)
@@ -230,7 +232,8 @@ def verify_command(profile: str = "paper", overrides: Sequence[str] = (), sizes:
 def audit_command(profile: str = "paper", overrides: Sequence[str] = (), dataset: Optional[str] = None, config: Optional[str] = None,
                   split: str = "train", fmt: str = "sharegpt", limit: Optional[int] = None, by_source: bool = False):
     "`hala audit-corpus`: per-class defect rates, with an example each, of any Arabic chat dataset (a hub id or a JSON/JSONL file; default: the released corpus, `releases.audit_records` of it)."
-    from hala.core import CorpusSource, table_markdown
+    from hala.schema import CorpusSource
+    from hala.results import table_markdown
     from hala.releases import audit_rows, audit_table
     from hala.sft import load_chats
     cfg = setup_env(load_profile(profile, list(overrides)))

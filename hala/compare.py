@@ -11,7 +11,7 @@ import csv, fnmatch, json, math, re, subprocess, tempfile
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, project_root
+from .base import HalaError, project_root
 
 # %% auto #0
 __all__ = ['KINDS', 'PATH_KEYS', 'ITEM_GROUPS', 'MISSING', 'SAFETY', 'RTOL', 'ATOL', 'table_leaves', 'result_leaves', 'family',
@@ -195,7 +195,7 @@ def spread_table(spread: dict) -> str:
 # %% ../nbs/00i_compare.ipynb #c23cmp
 def compare_command(profile: str = "toy", overrides=(), committed: Optional[str] = None, fresh: Optional[str] = None, show: int = 15) -> list[str]:
     "`hala compare`: a run's results against the committed ones; prints the drift report and the problems, returns the problems."
-    from hala.core import load_profile
+    from hala.profile import load_profile
     cfg = load_profile(profile, list(overrides))
     fresh = Path(fresh) if fresh else cfg.results_dir
     if not (fresh/"metrics").is_dir(): raise HalaError(f"no results at {fresh}: run `hala reproduce --profile {cfg.profile}` first")
@@ -226,7 +226,7 @@ def spread_command(profile: str = "toy", overrides=(), runs=(), varies=(),
                    add: bool = False,  # add these variants to the committed spread (another machine's run), keeping the earlier ones' drifts
                   ) -> dict:
     "`hala spread`: the spread of finished variant runs (`NAME=RESULTS_DIR`) against the profile's results; writes `spread/`."
-    from hala.core import load_profile
+    from hala.profile import load_profile
     cfg = load_profile(profile, list(overrides))
     named = {}
     for r in runs:

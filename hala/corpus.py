@@ -12,8 +12,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .core import HalaError, Profile, project_root, read_jsonl, write_jsonl
-from .engine import backend_for, engine_runs, job_dir, model_fingerprint, run_job
+from .base import HalaError, project_root, read_jsonl, write_jsonl
+from .profile import Profile
+from .jobs import engine_runs, job_dir, model_fingerprint, run_job
+from .engine import backend_for
 from .textgen import ARABIC_SCRIPT, translation_messages
 
 # %% auto #0

@@ -12,8 +12,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from .core import Profile, cached_step, load_pairs
-from .engine import model_fingerprint
+from .profile import Profile
+from .records import load_pairs
+from .layout import cached_step
+from .jobs import model_fingerprint
 from .textgen import arabic_ratio, translation_messages
 
 

@@ -1,4 +1,4 @@
-"""Requests in, results keyed by id out; jobs written as shards so a killed job resumes without losing or duplicating work.
+"""Transformers in this process, vLLM in a worker under its own environment, Ray Data across GPUs and machines: each runs a job folder (`hala.jobs`) and resumes it.
 
 Docs: https://github.com/hala-recipe/hala/engine.html.md"""
 
@@ -7,154 +7,19 @@ Docs: https://github.com/hala-recipe/hala/engine.html.md"""
 # %% ../nbs/00c_engine.ipynb #3e81ec70
 from __future__ import annotations
 
-import hashlib, json, os, time
+import json, os, time
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Optional, Sequence
 
-from .core import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jsonl
+from .base import HalaError, read_jsonl, write_json_atomic
+from .jobs import encode_requests, Job, log_engine, request_settings, run_job, shard_results, split_requests
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
-           'split_requests', 'attention_for', 'load_causal_lm', 'TransformersBackend', 'shard_results', 'run_shards',
-           'run_job', 'finished_job', 'log_engine', 'engine_runs', 'engine_window', 'vllm_worker_main', 'closed_loop',
+__all__ = ['attention_for', 'load_causal_lm', 'TransformersBackend', 'engine_window', 'vllm_worker_main', 'closed_loop',
            'vllm_throughput_main', 'VLLMBackend', 'throughput_run', 'run_job_timed', 'ray_processor_config',
-           'ray_driver_main', 'RayBackend', 'backend_for', 'model_fingerprint', 'job_dir', 'torch_device', 'isolated',
-           'bare_decode', 'bench_generate', 'vllm_bare_main', 'bench_vllm']
-
-# %% ../nbs/00c_engine.ipynb #9efee6df
-DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
-
-def check_request(r) -> Optional[str]:
-    "None if `r` is a well-formed request, else the reason it is not."
-    if not isinstance(r, dict): return "request is not an object"
-    if not isinstance(r.get("id"), str) or not r["id"]: return "missing or non-string id"
-    has = [k for k in ("messages", "prompt", "prompt_ids") if k in r]
-    if len(has) != 1: return "needs exactly one of messages, prompt or prompt_ids"
-    if has == ["prompt"] and (not isinstance(r["prompt"], str) or not r["prompt"]): return "prompt is not a non-empty string"
-    if has == ["prompt_ids"] and (not isinstance(r["prompt_ids"], list) or not r["prompt_ids"]
-                                  or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in r["prompt_ids"])):
-        return "prompt_ids is not a non-empty list of token ids"
-    if has == ["messages"]:
-        m = r["messages"]
-        if not isinstance(m, list) or not m: return "messages is not a non-empty list"
-        for t in m:
-            if not isinstance(t, dict) or t.get("role") not in ("system", "user", "assistant") or not isinstance(t.get("content"), str):
-                return "malformed message (needs role system/user/assistant and string content)"
-    for k in ("max_new_tokens",):
-        if k in r and (not isinstance(r[k], int) or isinstance(r[k], bool) or r[k] < 1): return f"{k} must be a positive integer"
-    if "ignore_eos" in r and not isinstance(r["ignore_eos"], bool): return "ignore_eos must be true or false"
-    for k in ("temperature", "top_p"):
-        if k in r and (not isinstance(r[k], (int, float)) or isinstance(r[k], bool) or r[k] < 0): return f"{k} must be a non-negative number"
-    unknown = set(r) - {"id", "messages", "prompt", "prompt_ids", *DEFAULTS}
-    if unknown: return f"unknown field(s): {', '.join(sorted(unknown))}"
-    return None
-
-# %% ../nbs/00c_engine.ipynb #enc01cd
-def encode_requests(tok, requests: Sequence[dict]) -> list[dict]:
-    "Requests as `{id, prompt_ids, ...settings}`: chats rendered by `tok`'s chat template, prompts as they are, tokenized once with `add_special_tokens=False`; malformed requests and ones already encoded pass through unchanged."
-    from hala.textgen import chat_prompt
-    todo = [k for k, r in enumerate(requests) if check_request(r) is None and "prompt_ids" not in r]
-    texts = [requests[k]["prompt"] if "prompt" in requests[k] else chat_prompt(tok, requests[k]["messages"]) for k in todo]
-    ids = tok(texts, add_special_tokens=False)["input_ids"] if texts else []
-    out = list(requests)
-    for k, i in zip(todo, ids):
-        r = requests[k]
-        out[k] = {"id": r["id"], "prompt_ids": list(i), **{s: r[s] for s in DEFAULTS if s in r}}
-    return out
-
-def request_settings(r: dict) -> dict:
-    "A request's sampling settings, the defaults filled in."
-    return {k: r.get(k, v) for k, v in DEFAULTS.items()}
-
-# %% ../nbs/00c_engine.ipynb #c64e069b
-def _digest(requests: list) -> str:
-    h = hashlib.sha256()
-    for r in requests: h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode()); h.update(b"\n")
-    return h.hexdigest()[:16]
-
-JOB_FORMAT = 2  # request shards hold token ids (`encode_requests`)
-
-class Job:
-    "A generation job in a folder: request shards written once, result shards written as they finish."
-    def __init__(self, job_dir: Path, requests: Sequence[dict], shard_size: int = 64,
-                 encode=None):  # each shard's requests pass through it as they are written (`run_job`: `encode_requests`)
-        self.dir = Path(job_dir)
-        ids = [r.get("id") if isinstance(r, dict) else None for r in requests]
-        seen, dup = set(), set()
-        for i in ids:
-            if isinstance(i, str): (dup if i in seen else seen).add(i)
-        if dup: raise HalaError(f"duplicate request ids: {', '.join(sorted(map(str, dup))[:5])}")
-        digest = _digest(list(requests))
-        meta = self.dir/"job.json"
-        if meta.exists():
-            old = json.loads(meta.read_text(encoding="utf-8"))
-            if old["digest"] != digest:
-                raise HalaError(f"{self.dir} holds another job (digest {old['digest']} != {digest}); use a new folder")
-            if old.get("format") != JOB_FORMAT:
-                raise HalaError(f"{self.dir} holds a job of an older format (requests as text, not token ids); use a new folder")
-            self.n_shards = old["n_shards"]
-        else:
-            (self.dir/"requests").mkdir(parents=True, exist_ok=True)
-            (self.dir/"results").mkdir(exist_ok=True)
-            self.n_shards = max(1, -(-len(requests) // shard_size))
-            for s in range(self.n_shards):
-                part = list(requests[s * shard_size:(s + 1) * shard_size])
-                write_jsonl(self.request_path(s), encode(part) if encode else part)
-            write_json_atomic(meta, {"digest": digest, "format": JOB_FORMAT, "n_requests": len(requests), "n_shards": self.n_shards,
-                                     "shard_size": shard_size})
-        self.n_requests = len(requests)
-
-    @classmethod
-    def open(cls, job_dir: Path) -> "Job":
-        "An existing job folder as the constructor wrote it (what a worker process does with the folder it is given)."
-        meta = json.loads((Path(job_dir)/"job.json").read_text(encoding="utf-8"))
-        job = cls.__new__(cls)  # the requests are on disk already: nothing to check or write
-        job.dir, job.n_shards, job.n_requests = Path(job_dir), meta["n_shards"], meta["n_requests"]
-        return job
-
-    def request_path(self, s: int) -> Path: return self.dir/"requests"/f"shard-{s:05d}.jsonl"
-    def result_path(self, s: int) -> Path: return self.dir/"results"/f"shard-{s:05d}.jsonl"
-    def pending(self) -> list[int]:
-        "Shards with no result file yet."
-        return [s for s in range(self.n_shards) if not self.result_path(s).exists()]
-    def requests(self, s: int) -> list[dict]: return read_jsonl(self.request_path(s))
-    def all_requests(self) -> list[dict]: return [r for s in range(self.n_shards) for r in self.requests(s)]
-    def save(self, s: int, results: list[dict]): write_jsonl(self.result_path(s), results)
-
-    def collect(self) -> dict[str, dict]:
-        "All results keyed by id; checks that every request has exactly one."
-        out = {}
-        for s in range(self.n_shards):
-            if not self.result_path(s).exists(): raise HalaError(f"job {self.dir}: shard {s} has no results yet")
-            for r in read_jsonl(self.result_path(s)):
-                if r["id"] in out: raise HalaError(f"job {self.dir}: duplicate result for id {r['id']}")
-                out[r["id"]] = r
-        if len(out) != self.n_requests: raise HalaError(f"job {self.dir}: {len(out)} results for {self.n_requests} requests")
-        return out
+           'ray_driver_main', 'RayBackend', 'backend_for', 'torch_device', 'isolated']
 
 # %% ../nbs/00c_engine.ipynb #2ddc5171
-class Backend(Protocol):
-    "What `run_job` generates with. `tokenizer`: the model's own, which `encode_requests` renders and tokenizes with. Then either `generate(requests)`: one shard's encoded requests, in this process (`TransformersBackend`); or `run(job, on_shard)`: the whole job folder, elsewhere (`VLLMBackend`, `RayBackend`)."
-    name: str
-    tokenizer: object
-    def generate(self, requests: list[dict]) -> list[dict]: ...
-
-def too_long(prompt_tokens: int, max_new_tokens: int, context: int) -> Optional[str]:
-    "The error of a request that does not fit the model's context (None when it fits): every backend's one rule."
-    if prompt_tokens + max_new_tokens > context:
-        return f"prompt of {prompt_tokens} tokens + {max_new_tokens} new exceeds the context of {context}"
-    return None
-
-def split_requests(reqs: Sequence[dict], context: int) -> tuple[list[dict], dict[str, dict]]:
-    "(the well-formed requests a backend generates, {id: failure} of those that do not fit `context`): what every backend does with a shard before generating. Malformed requests are left out (`shard_results` answers them)."
-    ok, failed = [], {}
-    for r in reqs:
-        if check_request(r) is not None: continue
-        if "prompt_ids" not in r: raise HalaError(f"request {r['id']} has no prompt_ids: `run_job` encodes requests (`encode_requests`) before a backend sees them")
-        if err := too_long(len(r["prompt_ids"]), request_settings(r)["max_new_tokens"], context): failed[r["id"]] = {"id": r["id"], "error": err}
-        else: ok.append(r)
-    return ok, failed
-
 def attention_for(config) -> Optional[str]:
     """The attention implementation a model is loaded with in this package: "eager" where its config soft-caps the attention
     logits (Gemma-2, Fanar-1-9B: `attn_logit_softcapping` 50.0), None (transformers' own choice, sdpa) otherwise.
@@ -210,64 +75,7 @@ class TransformersBackend:
         self.batch_size = keep
         return {"startup_s": round(self.startup_s, 3), "points": points}
 
-
-# %% ../nbs/00c_engine.ipynb #92f39a43
-def shard_results(reqs: list[dict], generated: dict, shard: int) -> list[dict]:
-    "The result rows of one shard, in request order: generated results, or failures for malformed requests."
-    out = []
-    for k, r in enumerate(reqs):
-        why = check_request(r)
-        rid = r["id"] if isinstance(r, dict) and isinstance(r.get("id"), str) and r["id"] else f"<shard {shard} #{k}>"
-        out.append({"id": rid, "error": f"bad request: {why}"} if why else generated[r["id"]])
-    return out
-
-def run_shards(job: Job, backend, on_shard) -> None:
-    "Generate each pending shard of `job` with a per-shard backend, saving each as it finishes."
-    for s in job.pending():
-        reqs = job.requests(s)
-        ok = [r for r in reqs if check_request(r) is None]
-        res = shard_results(reqs, {g["id"]: g for g in backend.generate(ok)} if ok else {}, s)
-        job.save(s, res)
-        on_shard(res)
-
-def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
-            job_dir: Path,  # the job's folder; rerunning with the same requests resumes it
-            backend,  # what generates: a per-shard `generate(requests)` or a whole-job `run(job, on_shard)`
-            shard_size: int = 64,  # requests per shard (the unit of resumption)
-            progress: bool = True,  # tqdm bar with requests/s and tokens/s
-           ) -> dict[str, dict]:
-    "Generate results for `requests` in a resumable, sharded job folder (requests encoded once with the backend's tokenizer); returns {id: result}."
-    from tqdm.auto import tqdm
-    tok = backend.tokenizer
-    job = Job(job_dir, list(requests), shard_size, encode=lambda part: encode_requests(tok, part))  # encoded shard by shard as written
-    done = job.n_requests - sum(len(job.requests(s)) for s in job.pending())
-    bar = tqdm(total=job.n_requests, initial=done, desc=f"generate ({backend.name})", unit="req", disable=not progress)
-    t0, toks = time.time(), [0]
-    def on_shard(res: list[dict]):
-        toks[0] += sum(r.get("new_tokens", 0) for r in res)
-        bar.update(len(res))
-        el = max(time.time() - t0, 1e-9)
-        bar.set_postfix_str(f"{(bar.n - done) / el:.1f} req/s, {toks[0] / el:.0f} tok/s")
-    try:
-        if job.pending(): (backend.run if hasattr(backend, "run") else lambda j, f: run_shards(j, backend, f))(job, on_shard)
-    finally: bar.close()
-    return job.collect()
-
-def finished_job(job_dir: Path, requests: Sequence[dict]) -> Optional[dict[str, dict]]:
-    "The results of a complete job folder that holds exactly `requests` (`run_job`'s return), else None; nothing is written and no model loaded."
-    if not (Path(job_dir)/"job.json").exists(): return None
-    job = Job(job_dir, list(requests))  # refuses a folder that holds other requests
-    return None if job.pending() else job.collect()
-
 # %% ../nbs/00c_engine.ipynb #96fc8c9f
-def log_engine(job: Job, **record) -> None:
-    "Append one engine run's record (engine, start-ups, start-up and generation seconds, tokens) to the job's `engine.jsonl`."
-    with open(job.dir/"engine.jsonl", "a", encoding="utf-8") as f: f.write(json.dumps(record) + "\n")
-
-def engine_runs(root: Path) -> list[dict]:
-    "Every engine run recorded under `root` (its jobs' `engine.jsonl`): how many start-ups a stage cost."
-    return [json.loads(l) for p in sorted(Path(root).rglob("engine.jsonl")) for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
-
 def _sampling(s: dict) -> dict:
     "vLLM `SamplingParams` keywords of a request's settings (greedy: top_p 1), called in the vLLM environment. Only a request's final output comes back, as `LLM.generate` asks: the engine's default streams a growing copy of every request's output at every step, which we would only drop. The engine returns token ids only (`detokenize=False`): its front end then skips decoding every request at every step, and the text comes from `decode_text`, the rule of every backend (no request uses stop strings, the one thing engine-side decoding is for)."
     from vllm.sampling_params import RequestOutputKind
@@ -385,11 +193,10 @@ def vllm_throughput_main(argv: Optional[Sequence[str]] = None) -> int:
     _time_points(llm, job, a, time.time() - t0, startups=1)
     return 0
 
-
 # %% ../nbs/00c_engine.ipynb #dc6cac91
 class _WorkerBackend:
     "A backend that runs a job folder in a worker process under the vLLM environment's Python and follows its result files."
-    worker = ""  # `hala.engine` function the worker runs
+    worker, module = "", "hala.engine"  # the function the worker runs, and its module
     def __init__(self, model: str, python: str | Path, args: list[str], env: Optional[dict] = None, tokenizer=None):
         self.model, self.python, self.args, self.env, self._tok = str(model), Path(python), args, env or {}, tokenizer
         if not self.python.exists():
@@ -404,9 +211,9 @@ class _WorkerBackend:
         return self._tok
 
     def command(self, job: Job, worker: Optional[str] = None, args: Optional[list[str]] = None) -> list[str]:
-        "The worker's command line (`worker` with `args`, else this backend's own)."
+        "The worker's command line (`worker` of `module` with `args`, else this backend's own)."
         worker = worker or self.worker
-        code = f"import sys; from hala.engine import {worker}; sys.exit({worker}(sys.argv[1:]))"
+        code = f"import sys; from {self.module} import {worker}; sys.exit({worker}(sys.argv[1:]))"
         return [str(self.python), "-c", code, str(job.dir), "--model", self.model, *(self.args if args is None else args)]
 
     def run(self, job: Job, on_shard) -> None:
@@ -599,24 +406,6 @@ def backend_for(cfg, model_ref: str, dtype: Optional[str] = None, backend: Optio
                           max_num_batched_tokens=e.max_num_batched_tokens)
     return TransformersBackend(path, batch_size=bs, device=torch_device(cfg), dtype=dtype or e.dtype)
 
-def model_fingerprint(ref: str) -> str:
-    "What identifies a model's weights: a hub id with its commit; a local folder by its files' names, sizes and times (and its step.json)."
-    p = Path(str(ref))
-    if not p.is_dir():  # a hub id: the commit its default branch points at, so a changed repository is a new fingerprint
-        if is_hub_id(ref):
-            try:
-                from huggingface_hub import HfApi
-                return f"{ref}@{HfApi().model_info(str(ref)).sha}"
-            except Exception: pass  # offline: the id alone
-        return str(ref)
-    files = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in p.iterdir() if f.is_file())
-    return _digest([{"files": files}])
-
-def job_dir(root: Path, name: str, requests: Sequence[dict], **ident) -> Path:
-    "A job folder under `root` named by `name` and a digest of the requests and `ident` (model, dtype, ...); a local model counts by its fingerprint."
-    ident = {k: model_fingerprint(v) if isinstance(v, (str, Path)) and Path(str(v)).is_dir() else v for k, v in ident.items()}
-    return Path(root)/"jobs"/f"{name}-{_digest([*requests, ident, {'job_format': JOB_FORMAT}])[:10]}"
-
 def torch_device(cfg) -> str:
     "The torch device the profile asks for and this machine has: `cuda` for device cuda/auto with a GPU, else `cpu`."
     return "cuda" if cfg.device in ("cuda", "auto") and _cuda() else "cpu"
@@ -642,116 +431,3 @@ def isolated(target: str,  # `module:function`, imported in the new process (a n
     call = importlib.import_module("hala.engine")._call_target  # the package's, also when this runs inside a notebook
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as ex:
         return ex.submit(call, target, args, kwargs).result()
-
-# %% ../nbs/00c_engine.ipynb #090209e8
-def bare_decode(model, tok, prompts: Sequence, new_tokens: int, batch_size: int) -> int:
-    "Greedy decoding in a bare loop (left padding, KV cache, no stopping) over the engine's batches (prompts sorted by length, `batch_size` each): the throughput limit; returns tokens made."
-    import torch
-    enc = [tok(p, add_special_tokens=False)["input_ids"] if isinstance(p, str) else list(p) for p in prompts]
-    enc.sort(key=len)  # the engine's batches: length-sorted, so padding is as small as the engine's
-    tok.padding_side, made = "left", 0
-    with torch.inference_mode():
-        for b in range(0, len(enc), batch_size):
-            batch = tok.pad({"input_ids": enc[b:b + batch_size]}, return_tensors="pt")
-            attn = batch["attention_mask"]; pos = (attn.cumsum(-1) - 1).clamp(min=0)
-            out = model(input_ids=batch["input_ids"], attention_mask=attn, position_ids=pos, use_cache=True)
-            nxt = out.logits[:, -1].argmax(-1, keepdim=True)
-            for _ in range(new_tokens - 1):
-                attn = torch.cat([attn, attn.new_ones(attn.shape[0], 1)], 1); pos = pos[:, -1:] + 1
-                out = model(input_ids=nxt, attention_mask=attn, position_ids=pos, past_key_values=out.past_key_values, use_cache=True)
-                nxt = out.logits[:, -1].argmax(-1, keepdim=True)
-            made += nxt.shape[0] * new_tokens
-    return made
-
-def bench_generate(model, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32,
-                   naive_requests: int = 16) -> dict:
-    "Tokens/s of a naive per-request loop, the engine (transformers backend) and the limit (a bare loop over the engine's batches); and their ratios."
-    import tempfile, torch
-    from hala.textgen import chat_prompt
-    prompts = [chat_prompt(tok, m) for m in messages]
-    res = {}
-    t = time.time()
-    with torch.inference_mode():
-        for p in prompts[:naive_requests]:
-            ids = tok(p, return_tensors="pt", add_special_tokens=False)
-            model.generate(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-    res["naive_tok_s"] = naive_requests * new_tokens / (time.time() - t)
-    reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
-    with tempfile.TemporaryDirectory() as d:
-        t = time.time()
-        out = run_job(reqs, Path(d)/"job", TransformersBackend(model, tok, batch_size=batch_size), shard_size=len(reqs), progress=False)
-        res["engine_tok_s"] = sum(r["new_tokens"] for r in out.values()) / (time.time() - t)
-    t = time.time()
-    res["limit_tok_s"] = bare_decode(model, tok, prompts, new_tokens, batch_size) / (time.time() - t)
-    res.update(engine_vs_naive=res["engine_tok_s"] / res["naive_tok_s"], engine_vs_limit=res["engine_tok_s"] / res["limit_tok_s"],
-               requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size)
-    return res
-
-def vllm_bare_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Bare `LLM.generate` on every request of a job folder at once (run under the vLLM environment's Python): the reference of `hala bench generate --vllm`; writes `bare.json` beside the job."
-    a = _engine_parser("hala-vllm-bare").parse_args(argv)
-    t0 = time.time()
-    from vllm import SamplingParams
-    job = Job.open(a.job_dir)
-    reqs = job.all_requests()
-    llm = _llm(a)
-    startup = time.time() - t0
-    t = time.time()
-    outs = llm.generate([{"prompt_token_ids": r["prompt_ids"]} for r in reqs], [SamplingParams(**_sampling(request_settings(r))) for r in reqs],
-                        use_tqdm=False)
-    gen_s = time.time() - t
-    write_json_atomic(Path(a.job_dir).parent/"bare.json", {"startup_s": round(startup, 3), "generate_s": round(gen_s, 3),
-                                                         "new_tokens": sum(len(o.outputs[0].token_ids) for o in outs),
-                                                         "engine_s": round(engine_window([o.metrics for o in outs]), 3)})
-    return 0
-
-class _BareVLLMBackend(_WorkerBackend):
-    "The benchmark's reference as a worker: `vllm_bare_main` on a job's requests, started and followed like our vLLM worker; it writes `bare.json` beside the job, no shards."
-    name, worker = "bare", "vllm_bare_main"
-
-def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, batch_size: int = 32, shard_size: int = 64,
-               python: str | Path = ".venv-vllm/bin/python", dtype: str = "float32", max_model_len: int = 512,
-               gpu_memory_utilization: float = 0.2, env: Optional[dict] = None, device: str = "cpu", ray: bool = True,
-               max_num_batched_tokens: Optional[int] = None, rounds: int = 1) -> dict:
-    "Steady-state tokens/s of bare `LLM.generate`, our plain vLLM path and the Ray path on the same token ids and engine settings, each measured in its own run by the engine's per-request timestamps (`engine_window`: first scheduling to last token, so start-up is left out and everything the path does around the engine while it generates counts); with their ratios, start-up and wall seconds. The paths run in turn `rounds` times; a path's ratio to bare is taken within each round and the record gives every number's median over the rounds (so a slow spell of a shared machine moves one round's ratio, not the record) and each round's numbers."
-    import statistics, tempfile
-    from tqdm.auto import tqdm
-    reqs = [{"id": str(i), "messages": m, "max_new_tokens": new_tokens, "ignore_eos": True} for i, m in enumerate(messages)]
-    if rounds < 1: raise ValueError(f"rounds must be at least 1, got {rounds}")
-    args = _engine_argv(dtype, 1, max_model_len, gpu_memory_utilization, batch_size, max_num_batched_tokens)
-    def bare(d):
-        job = Job(d/"job", reqs, shard_size, encode=lambda part: encode_requests(tok, part))
-        _BareVLLMBackend(str(model), python, args, env, tok).run(job, lambda rows: None)  # raises with its log's tail if it fails
-        return json.loads((d/"bare.json").read_text())
-    def ours(backend):
-        def run(d):
-            run_job(reqs, d, backend, shard_size, progress=False)
-            rs = engine_runs(d)
-            assert len(rs) == 1, rs  # one engine run, from start-up to the last result
-            return rs[0]
-        return run
-    paths = {"bare": bare, "vllm": ours(VLLMBackend(str(model), python, dtype, 1, max_model_len, gpu_memory_utilization, env, batch_size, tokenizer=tok,
-                                                     max_num_batched_tokens=max_num_batched_tokens))}
-    if ray:
-        paths["ray"] = ours(RayBackend(str(model), python, dtype, 1, max_model_len, gpu_memory_utilization, env, batch_size, 1, device, None,
-                                       2 if device == "cpu" else None, tokenizer=tok, max_num_batched_tokens=max_num_batched_tokens))
-    per = []
-    with tempfile.TemporaryDirectory() as d:
-        for k in tqdm(range(rounds), desc="rounds (bare, plain" + (", Ray)" if ray else ")"), disable=rounds == 1):
-            one = {}  # this round's numbers
-            for name, run in paths.items():
-                t = time.time(); r = run(Path(d)/f"{name}-{k}"); wall = time.time() - t  # a fresh job each round: nothing resumed
-                one.update({f"{name}_tok_s": r["new_tokens"] / r["engine_s"], f"{name}_engine_s": r["engine_s"], f"{name}_startup_s": r["startup_s"],
-                            f"{name}_wall_s": round(wall, 2), f"{name}_new_tokens": r["new_tokens"]})
-                if name != "bare": one[f"{name}_engine_startups"] = r["startups"]
-            for name in paths:
-                if name != "bare": one[f"{name}_vs_bare"] = one[f"{name}_tok_s"] / one["bare_tok_s"]  # within the round
-            per.append(one)
-    res = {k: statistics.median(r[k] for r in per) for k in per[0]}
-    res.update(rounds=len(per), per_round=per, requests=len(reqs), new_tokens=new_tokens, batch_size=batch_size, shard_size=shard_size, dtype=dtype,
-               max_num_batched_tokens=max_num_batched_tokens,
-               method="steady tokens/s = generated tokens / engine window (the engine's own timestamps: first request scheduled to last token), one run per path "
-                      "and round, the paths in turn (bare, plain, Ray) in each round; a ratio is taken within a round; every number is the median over the "
-                      "rounds (per_round: each round's); start-up: engine creation (bare, plain) or until Ray's first block")
-    return res
-

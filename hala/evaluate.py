@@ -11,8 +11,12 @@ import functools, json, math, random, re, shutil, subprocess, tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, _sha, mt_eval_pairs, project_root, write_json_atomic, write_jsonl
-from .engine import attention_for, model_fingerprint, torch_device
+from .base import HalaError, project_root, write_json_atomic, write_jsonl
+from .profile import Profile
+from .records import mt_eval_pairs
+from .layout import _sha
+from .jobs import model_fingerprint
+from .engine import attention_for, torch_device
 
 # %% auto #0
 __all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'RECIPE_TASKS', 'BENCHMARKS', 'ALRAGE_JUDGE_SYSTEM', 'ALRAGE_JUDGE_USER', 'suite_models',
@@ -314,7 +318,8 @@ def alrage_judge_score(text: str) -> float:
 
 def judge_alrage(cfg: Profile, generations: dict, work: Path) -> dict:
     "{model: [per-item judge score]} for every model's ALRAGE answers (`{model: [generation record]}`), judged in one resumable engine job."
-    from hala.engine import backend_for, job_dir, run_job
+    from hala.jobs import job_dir, run_job
+    from hala.engine import backend_for
     reqs = [{"id": f"{m}|{g['doc']}", "messages": alrage_judge_messages(g["question"], g["answer"], g["gold"]), "max_new_tokens": 8}
             for m, gs in generations.items() for g in gs]
     if not reqs: return {}

@@ -13,7 +13,9 @@ from typing import Optional
 
 import yaml
 
-from .core import STAND_IN, HalaError, Profile, read_revisions, revisions_file, write_json_atomic
+from .base import HalaError, write_json_atomic
+from .refs import STAND_IN, read_revisions, revisions_file
+from .profile import Profile
 
 # %% auto #0
 __all__ = ['repo_dir', 'commit_repo', 'card', 'publish_model', 'publish_dataset', 'mirror_dir', 'hub_status', 'start_hub',
@@ -213,7 +215,7 @@ def pin_revisions(cfg: Profile) -> dict:
     the others are written all the same; then a one-line error names each id that did not answer. Nothing is written
     when no id answers."""
     from huggingface_hub import HfApi
-    from hala.core import hub_ids
+    from hala.refs import hub_ids
     f = revisions_file(cfg)
     if f is None: raise HalaError(f"profile '{cfg.profile}' names no pins file (hub.revisions)")
     api, pins, failed = HfApi(), read_revisions(cfg), []

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step
+from .base import HalaError
+from .profile import Profile
+from .layout import cached_step
 
 # %% auto #0
 __all__ = ['param_names', 'merge_config', 'slerp_merge']
@@ -49,7 +51,7 @@ def slerp_merge(cfg: Profile, base: str, tuned: str, t: float, out_dir: Path, fo
     from mergekit.config import MergeConfiguration
     from mergekit.merge import run_merge
     from mergekit.options import MergeOptions
-    from hala.engine import model_fingerprint
+    from hala.jobs import model_fingerprint
     y = merge_config(cfg, base, tuned, t)
     def build(d: Path):
         run_merge(MergeConfiguration.model_validate(y), str(d), MergeOptions(copy_tokenizer=True, lazy_unpickle=False, quiet=True))

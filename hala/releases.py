@@ -10,7 +10,8 @@ from __future__ import annotations
 import json, math, re, time
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile
+from .base import HalaError
+from .profile import Profile
 from .corpus import _LATIN, _ROLE_MARK, _TAG, _balance, _loop, split_turn
 from .textgen import ARABIC_SCRIPT
 

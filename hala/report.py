@@ -11,7 +11,7 @@ import random
 from typing import Optional, Sequence
 
 import pandas as pd
-from .core import project_root
+from .base import project_root
 from .evaluate import BENCHMARKS, item_correct, mean_se, paired_p
 
 # %% auto #0

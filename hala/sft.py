@@ -11,7 +11,8 @@ import json, random, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core import HalaError, Profile, project_root, seed_everything, write_json_atomic
+from .base import HalaError, project_root, seed_everything, write_json_atomic
+from .profile import Profile
 from .engine import load_causal_lm, torch_device
 from .train import accelerate_launch, precision, set_generation_tokens, sft_config
 

@@ -11,8 +11,11 @@ import json, math, time
 from pathlib import Path
 from typing import Optional
 
-from .core import HalaError, Profile, cached_step
-from .engine import backend_for, isolated, job_dir, model_fingerprint, run_job_timed
+from .base import HalaError
+from .profile import Profile
+from .layout import cached_step
+from .jobs import job_dir, model_fingerprint
+from .engine import backend_for, isolated, run_job_timed
 from .textgen import mt_scores
 
 # %% auto #0

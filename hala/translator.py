@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .core import HalaError, Profile
+from .base import HalaError
+from .profile import Profile
 from .textgen import translation_messages
 from .train import sft_records, train_sft
 

@@ -5,7 +5,7 @@ import pytest
 
 from hala.core import load_profile
 from hala.distill import parse_verdict, cheap_filter, instruction_response, english_pairs, teacher_pairs, teacher_requests
-from hala.engine import run_job
+from hala.jobs import run_job
 
 GARBAGE = ["", " ", "accept?", "accept", "Accept", "ACCEPT?", "ACCEPT!", "ACCEPTED", "ACCEP", "I ACCEPT", "ACCEPT ACCEPT",
            "ACCEPT, but the Arabic is incomplete", "ACCEPT\nREJECT", "نعم", "قبول", "yes", "true", "1", "<ACCEPT>", "**ACCEPT**",

@@ -4,12 +4,14 @@ import json, os, random, signal, subprocess, sys, time
 import pytest
 
 from hala.core import HalaError
-from hala.engine import Job, run_job, TransformersBackend
+from hala.jobs import Job, run_job
+from hala.engine import TransformersBackend
 
 WORKER = r'''
 import json, sys
 from pathlib import Path
-from hala.engine import run_job, TransformersBackend
+from hala.jobs import run_job
+from hala.engine import TransformersBackend
 from hala.textgen import tiny_lm
 model, tok = tiny_lm()
 reqs = [{"id": f"r{i}", "messages": [{"role": "user", "content": f"Egypt {i} " * (i % 7 + 1)}], "max_new_tokens": 12}

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import ROOT
 from hala.core import read_jsonl
-from hala.engine import Job, RayBackend, VLLMBackend, encode_requests, engine_runs, run_job
+from hala.jobs import Job, encode_requests, engine_runs, run_job
+from hala.engine import RayBackend, VLLMBackend
 from hala.textgen import translation_messages
 
 VLLM_PY, RAY = ROOT/".venv-vllm"/"bin"/"python", ROOT/".venv-vllm"/"bin"/"ray"

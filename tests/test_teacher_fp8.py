@@ -5,7 +5,8 @@ import pytest
 
 from conftest import ROOT
 from hala.core import load_profile
-from hala.engine import TransformersBackend, VLLMBackend, run_job
+from hala.jobs import run_job
+from hala.engine import TransformersBackend, VLLMBackend
 from hala.textgen import translation_messages
 
 def test_fp8_tables_and_claims(toy_run):
@@ -93,7 +94,8 @@ def test_vllm_parity_and_throughput_start_one_engine(toy_run, tmp_path):
     if not VLLM_PY.exists():
         if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
         pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
-    from hala.engine import engine_runs, run_job_timed
+    from hala.jobs import engine_runs
+    from hala.engine import run_job_timed
     path = toy_run[1]/"01_assets"/"released"/"bf16"/"teacher"
     cfg = load_profile("toy", toy_run[2][1::2])
     msgs = lambda i: translation_messages(f"The sea is blue {i}.", cfg.prompts.teacher_translate)

@@ -9,7 +9,8 @@ def test_fp8_gemm_matches_bf16_on_the_gpu():
     assert all(r["rel_error"] < 0.08 for r in rows), rows
 
 def test_engine_generates_on_the_gpu(tmp_path):
-    from hala.engine import TransformersBackend, run_job
+    from hala.jobs import run_job
+    from hala.engine import TransformersBackend
     from hala.textgen import tiny_lm
     model, tok = tiny_lm()
     be = TransformersBackend(model.to("cuda"), tok, batch_size=8)
