@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from .base import HalaError
 from .profile import Profile
-from .corpus import _LATIN, _ROLE_MARK, _TAG, _balance, _loop, split_turn
+from .chats import _LATIN, _ROLE_MARK, _TAG, _balance, _loop, split_turn
 from .textgen import ARABIC_SCRIPT
 
 # %% auto #0

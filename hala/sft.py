@@ -37,7 +37,7 @@ def load_chats(cfg: Profile, src=None) -> tuple:
         if not p.exists(): raise HalaError(f"the Arabic corpus is not built ({p}): run stage 05_translate_corpus first, or set hala.corpus to a hub dataset")
         ds = load_from_disk(str(p))
         return (ds.select(range(min(len(ds), src.limit))) if src.limit else ds), {}
-    from hala.corpus import BadRecord, adapt, reason_kind
+    from hala.chats import BadRecord, adapt, reason_kind
     local = Path(src.id) if Path(src.id).is_absolute() else project_root()/src.id
     try:
         if src.id.endswith((".json", ".jsonl")):  # a local file

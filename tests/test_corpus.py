@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from hala.core import load_profile, read_jsonl
-from hala.corpus import assemble, read_source, reason_kind, record_pieces
+from hala.chats import read_source, reason_kind
+from hala.corpus import assemble, record_pieces
 
 ROOT = Path(__file__).resolve().parents[1]
 STRUCTURE = ROOT/"data"/"corpus"/"structure_en.jsonl"
@@ -71,7 +72,8 @@ MALFORMED_REASONS = ["not JSON", "not UTF-8", "record is list", "record is str",
     None, "duplicate id"]
 
 def test_each_malformed_record_is_rejected_with_its_reason(tmp_path):
-    from hala.corpus import Sources, chunk_records
+    from hala.chats import Sources
+    from hala.corpus import chunk_records
     # a local JSONL file is read line by line: every malformed kind reaches the adapters, even those no Parquet stand-in can hold
     cfg = load_profile("toy", ["corpus.sources=[{name: malformed, id: data/corpus/malformed_en.jsonl, config: null, split: train, "
                                "limit: null, format: messages, fields: {}}]"])

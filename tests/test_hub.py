@@ -115,7 +115,7 @@ import json
 from collections import Counter
 from transformers import AutoConfig
 from hala.core import load_profile, load_records, load_pairs, mt_eval_pairs
-from hala.corpus import BadRecord, adapt
+from hala.chats import BadRecord, adapt
 from hala.distill import instruction_response
 p = load_profile("paper", ["toy_world.enabled=true"])  # the paper's settings; only the refusal of stand-ins is lifted
 out = {"models": {}, "sources": {}}

@@ -106,7 +106,7 @@ def test_multi_gpu_launch_configs_agree_with_the_profile_and_save_full_weights()
 
 def test_realign_alpaca_records_in_their_published_layout_become_chats():
     "GAIR/ReAlign-Alpaca is ReAlign's JSON layout (id, items: [{from, value}]; GAIR-NLP/ReAlign README), not alpaca columns."
-    from hala.corpus import adapt
+    from hala.chats import adapt
     src = next(s for s in load_profile("paper").corpus.sources if s.id == "GAIR/ReAlign-Alpaca")
     rec = {"id": 0, "items": [{"from": "human", "value": "Give three tips for staying healthy.", "category": "advice_giving"},
                               {"from": "gpt", "value": "1. Eat a balanced diet.\n2. Exercise.\n3. Sleep."}]}
