@@ -58,3 +58,13 @@ def test_readme_is_generated_from_index():
                        cwd=ROOT, capture_output=True, text=True, check=True)
     assert r.stdout == (ROOT/"README.md").read_text(), \
         "README.md is out of date: jupyter nbconvert --to markdown --stdout nbs/index.ipynb > README.md"
+
+def test_every_name_a_notebook_uses_is_defined_or_imported_in_it(tmp_path):
+    "Each notebook's code cells, read top to bottom as one script, use no name they do not define or import (ruff F821): a stage notebook that leaned on its module's imports fails here, not an hour into a run."
+    for nb in sorted((ROOT/"nbs").glob("*.ipynb")):
+        code = ["\n".join(l for l in "".join(c["source"]).splitlines() if not l.lstrip().startswith(("%", "!")))
+                for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+        (tmp_path/f"{nb.stem}.py").write_text("\n\n".join(code) + "\n")
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F821", "--config", "builtins = ['display']",
+                        "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:]
