@@ -1,5 +1,4 @@
-"""One adapter per source schema into chat records, turns cut into kept pieces (code, URLs, markup) and prose, prose fitted to the
-translator's segment length, and the audit's defect classes with their policies.
+"""One adapter per source schema into chat records, turns cut into kept pieces (code, URLs, markup) and prose, prose fitted to the translator's segment length, and the audit's defect classes with their policies.
 
 Docs: https://github.com/hala-recipe/hala/chats.html.md"""
 
