@@ -11,7 +11,7 @@ import json, random
 from collections import Counter
 from pathlib import Path
 
-from .base import HalaError, write_json_atomic, write_jsonl
+from .base import HalaError, write_json_atomic, write_jsonl, project_root, read_jsonl
 from .refs import tokenizer_families
 from .profile import Profile
 from .layout import cached_step
@@ -104,7 +104,6 @@ BENCHMARKS = {  # hub id: (subset folder of data/lm_eval or None for one default
 def benchmark_subsets(folder: str) -> list[str]:
     "The configs our tasks read for one benchmark (`dataset_name` of each task file in `data/lm_eval/<folder>/`)."
     import yaml
-    from hala.base import project_root
     return sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["dataset_name"] for p in (project_root()/"data"/"lm_eval"/folder).glob("*.yaml"))
 
 def _bench_row(repo: str, item: dict, subset: str, k: int) -> dict:
@@ -167,7 +166,6 @@ def released_models(cfg: Profile, data_dir: Path, models_dir: Path, out: Path, f
 def released_corpus(cfg: Profile, data_dir: Path, n_clean: int = 400) -> tuple[list[dict], list[dict]]:
     "(rows, planted) of the released corpus's stand-in: ShareGPT `conversations` of real Arabic text (human: a line, gpt: the next two), with every example of `data/releases/audit_examples.yaml` planted as a gpt turn; `planted` gives, per example in the file's order, its row and class."
     import yaml
-    from hala.base import project_root
     lines = [l.strip() for l in (data_dir/"mono"/"ar.txt").read_text(encoding="utf-8").splitlines() if len(l.strip()) > 20]
     rows = [{"conversations": [{"from": "human", "value": lines[3 * k]}, {"from": "gpt", "value": lines[3 * k + 1] + " " + lines[3 * k + 2]}]}
             for k in range(min(n_clean, len(lines) // 3))]
@@ -185,7 +183,6 @@ def publish_stand_ins(cfg: Profile, data_dir: Path, models_dir: Path, force: boo
     "Publish every model and dataset the paper profile names as a stand-in on the local hub (cached); one row per repository."
     import hashlib
     from hala.hub import mirror_dir, publish_dataset, publish_model
-    from hala.base import project_root, read_jsonl
     root = mirror_dir(cfg)
     key = {"data": (data_dir/"step.json").read_text(), "models": {r: (models_dir/r/"step.json").read_text() for r in cfg.toy_world.pico},
            "files": [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted((project_root()/"data"/"corpus").glob("*.jsonl"))],

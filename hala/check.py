@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .base import HalaError, project_root
-from .refs import hub_ids
+from .refs import hub_ids, tokenizer_families, read_revisions, revisions_file
 from .profile import Profile
 
 # %% auto #0
@@ -232,10 +232,8 @@ def _check_hub(cfg: Profile) -> list[str]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, HfHubHTTPError
     api, known = HfApi(), paper_models()
-    from hala.refs import tokenizer_families
     families = {rid: f for f in tokenizer_families().values() for rid in f["stands_for"]}
     schemas = dataset_schemas()
-    from hala.refs import read_revisions, revisions_file
     try: pins = read_revisions(cfg)
     except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
     where = revisions_file(cfg) or "hub.revisions (none named)"

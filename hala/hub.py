@@ -14,7 +14,7 @@ from typing import Optional
 import yaml
 
 from .base import HalaError, write_json_atomic
-from .refs import STAND_IN, read_revisions, revisions_file
+from .refs import STAND_IN, read_revisions, revisions_file, hub_ids
 from .profile import Profile
 
 # %% auto #0
@@ -215,7 +215,6 @@ def pin_revisions(cfg: Profile) -> dict:
     the others are written all the same; then a one-line error names each id that did not answer. Nothing is written
     when no id answers."""
     from huggingface_hub import HfApi
-    from hala.refs import hub_ids
     f = revisions_file(cfg)
     if f is None: raise HalaError(f"profile '{cfg.profile}' names no pins file (hub.revisions)")
     api, pins, failed = HfApi(), read_revisions(cfg), []

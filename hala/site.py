@@ -14,7 +14,7 @@ from typing import Optional
 from .base import HalaError
 from .profile import Profile
 from .results import fmt_number
-from .layout import stage_names
+from .layout import stage_names, stages_table
 
 # %% auto #0
 __all__ = ['RESULT_PREFIXES', 'notebook_page', 'nav_bar', 'build_site', 'results_readme']
@@ -62,7 +62,6 @@ _STYLE = ("body{font:15px/1.5 sans-serif;max-width:1100px;margin:24px auto;paddi
 
 def build_site(cfg: Profile, out: Optional[Path] = None) -> Path:
     "Build the site of `cfg`'s run into `out` (default `results/<profile>/site/`): one page per executed stage notebook, and the index."
-    from hala.layout import stages_table
     nb_dir, res = cfg.results_dir/"notebooks", cfg.results_dir
     nbs = sorted(nb_dir.glob("*.ipynb")) if nb_dir.exists() else []
     if not nbs: raise HalaError(f"no executed notebooks in {nb_dir}: run `hala reproduce --profile {cfg.profile}` first")

@@ -11,7 +11,7 @@ import json, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import HalaError
+from .base import HalaError, project_root
 
 # %% auto #0
 __all__ = ['sft_records', 'set_generation_tokens', 'sft_config', 'one_device', 'precision', 'train_sft', 'check_launch_config',
@@ -129,7 +129,6 @@ def accelerate_launch(config_file: str,  # accelerate config (data/accelerate/),
                      ):
     "Run `hala <args>` under `accelerate launch`; a failure is a one-line error with the log's last lines."
     import os, shutil, subprocess, sys
-    from hala.base import project_root
     conf = config_file if Path(config_file).is_absolute() else str(project_root()/config_file)
     check_launch_config(conf)
     exe = shutil.which("hala", path=str(Path(sys.executable).parent)) or shutil.which("hala")
