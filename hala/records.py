@@ -7,12 +7,14 @@ Docs: https://github.com/hala-recipe/hala/records.html.md"""
 # %% ../nbs/00n_records.ipynb #7d182b65
 from __future__ import annotations
 
+import random
+
 from .base import HalaError, read_jsonl
 from .schema import DatasetRef
 from .profile import Profile
 
 # %% auto #0
-__all__ = ['load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'mt_eval_pairs']
+__all__ = ['load_records', 'en_ar', 'load_pairs', 'align_mmlu', 'stratified_order', 'mt_eval_pairs']
 
 # %% ../nbs/00n_records.ipynb #5e5948c0
 def load_records(cfg: "Profile", ref: DatasetRef) -> list[dict]:
@@ -57,14 +59,23 @@ def align_mmlu(ar_rows: list[dict], en_rows: list[dict], subject: str, min_agree
     return [{"id": f"{subject}-{i}", "en": (e["question"] or "").strip(), "ar": (a["question"] or "").strip()}
             for i, (a, e) in enumerate(zip(ar_rows, en_rows))]
 
+def stratified_order(groups: dict, seed: int) -> list:
+    """The items of `groups` (`{name: [item]}`) in a seeded order whose every prefix holds each group in proportion to
+    its size (systematic stratified sampling: a group of n items puts its k-th item, in a seeded shuffle, at (k + u) / n
+    with one seeded offset u per group)."""
+    rng, keyed = random.Random(seed), []
+    for g in sorted(groups):
+        items = list(groups[g]); rng.shuffle(items); u = rng.random()
+        keyed += [((k + u) / len(items), g, k, x) for k, x in enumerate(items)]
+    return [x for *_, x in sorted(keyed, key=lambda t: t[:3])]
+
 def mt_eval_pairs(cfg: "Profile") -> list[dict]:
-    "The held-out EN->AR pairs: `datasets.mt_eval` paired by subject and row with `datasets.mt_eval_en`, or read as a parallel set."
+    "The held-out EN->AR pairs: `datasets.mt_eval` paired by subject and row with `datasets.mt_eval_en` in a seeded order stratified over the subjects, or read as a parallel set."
     ar, en = cfg.datasets.mt_eval, cfg.datasets.mt_eval_en
     if en is None: return load_pairs(cfg, ar)
     from datasets import get_dataset_config_names
     subjects = [ar.config] if ar.config else sorted(get_dataset_config_names(ar.id))
-    out = []
-    for s in subjects:
-        out += align_mmlu(load_records(cfg, ar.model_copy(update={"config": s, "limit": None})),
-                          load_records(cfg, en.model_copy(update={"config": s, "limit": None})), s)
+    by = {s: align_mmlu(load_records(cfg, ar.model_copy(update={"config": s, "limit": None})),
+                        load_records(cfg, en.model_copy(update={"config": s, "limit": None})), s) for s in subjects}
+    out = stratified_order(by, cfg.seed)
     return out[:ar.limit] if ar.limit else out

@@ -89,7 +89,9 @@ except HalaError as e: print(json.dumps({"error": str(e)}))
     run = lambda: json.loads(subprocess.run([sys.executable, "-c", code, *sets], capture_output=True, text=True, timeout=300,
                                             env={**os.environ, "HF_HUB_OFFLINE": "0"}).stdout.strip().splitlines()[-1])
     pairs = run()
-    assert len(pairs) == 16 and pairs[0] == ["anatomy-0", "Question 1-0", "سؤال 1-0"] and pairs[8][0] == "virology-0"
+    assert sorted(p[0] for p in pairs) == [f"{s}-{i}" for s in ("anatomy", "virology") for i in range(8)]
+    assert all([en, ar] == [f"Question {k}-{i}", f"سؤال {k}-{i}"] for (pid, en, ar) in pairs for s, i in [pid.split("-")] for k in [1 + (s == "virology")])
+    assert sorted(p[0].split("-")[0] for p in pairs[:8]) == ["anatomy"] * 4 + ["virology"] * 4  # a prefix is stratified over the subjects
     shifted = ar(8, 2); shifted = shifted[1:] + shifted[:1]  # a planted misaligned subject: rows shifted by one
     publish_dataset("MBZUAI/human_translated_arabic_mmlu", mirror_dir(cfg), "test", {"anatomy": {"test": ar(8, 1)}, "virology": {"test": shifted}})
     assert "subject 'virology' is misaligned" in run()["error"]
