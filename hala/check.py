@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .base import HalaError, project_root
-from .refs import hub_ids, tokenizer_families, read_revisions, revisions_file
+from .refs import benchmark_datasets, hub_ids, tokenizer_families, read_revisions, revisions_file
 from .profile import Profile
 
 # %% auto #0
@@ -237,9 +237,13 @@ def _check_hub(cfg: Profile) -> list[str]:
     try: pins = read_revisions(cfg)
     except HalaError as e: problems.append(f"revisions: {e}"); pins = {"models": {}, "datasets": {}}
     where = revisions_file(cfg) or "hub.revisions (none named)"
-    if unpinned := [rid for kind, rid in ids if pins[kind + "s"].get(rid) is None]:
-        problems.append(f"revisions: {len(unpinned)} of {len(ids)} hub ids have no pinned commit in {where} (first: {unpinned[0]}); "
+    bench = set(benchmark_datasets()) if cfg.evaluate.tasks else set()
+    if unpinned := [rid for kind, rid in ids if pins[kind + "s"].get(rid) is None and rid not in bench]:
+        problems.append(f"revisions: {len(unpinned)} of {len(ids) - len(bench)} hub ids have no pinned commit in {where} (first: {unpinned[0]}); "
                         f"`hala pin --profile {cfg.profile}` writes them where the hub answers")
+    for rid in sorted(r for r in bench if pins["datasets"].get(r) is None):  # each its own line: lm-eval would read whatever main is that day
+        problems.append(f"revisions: benchmark dataset {rid} has no pinned commit in {where}; its scores would come from the hub's main "
+                        f"of the day (`hala pin --profile {cfg.profile}`)")
     for kind, rid in ids:
         rev = pins[kind + "s"].get(rid)  # None: main
         try:

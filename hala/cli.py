@@ -17,8 +17,9 @@ from .layout import stage_done, stage_names, manifest_path, read_manifest, stage
 from .hub import setup_env
 
 # %% auto #0
-__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_fp8_gemm', 'translate_command',
-           'hub_command', 'docs_command', 'pin_command', 'check_command', 'verify_command', 'audit_command', 'main']
+__all__ = ['LIGHTEVAL_ENV', 'select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_fp8_gemm',
+           'translate_command', 'hub_command', 'docs_command', 'pin_command', 'lighteval_fixture_command',
+           'check_command', 'verify_command', 'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -205,6 +206,25 @@ def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
     print(f"hala pin: {sum(len(v) for v in pins.values())} commits written to {revisions_file(cfg)}")
     return pins
 
+LIGHTEVAL_ENV = ".venv-lighteval"  # lighteval's own environment (data/env/lighteval.txt)
+
+def lighteval_fixture_command(env: str = LIGHTEVAL_ENV) -> Path:
+    """`hala lighteval-fixture`: regenerate `data/lm_eval/fixtures/lighteval_strings.json` with lighteval itself (its prompt
+    functions, prompt manager and tokenization, in plain-text and chat mode), in its own environment, which it creates
+    from `data/env/lighteval.txt` when it is missing or incomplete (never when it imports lighteval already)."""
+    import subprocess
+    root = project_root(); py = root/env/"bin"/"python"
+    if not py.exists() or subprocess.run([str(py), "-c", "import lighteval"], capture_output=True).returncode:
+        print(f"hala lighteval-fixture: creating {env} from data/env/lighteval.txt (a few minutes) ...", flush=True)
+        if not py.exists(): subprocess.run([sys.executable, "-m", "venv", str(root/env)], check=True)
+        p = subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(root/"data"/"env"/"lighteval.txt")], capture_output=True, text=True)
+        if p.returncode: raise HalaError(f"installing lighteval into {env} failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+    p = subprocess.run([str(py), str(root/"data"/"lm_eval"/"fixtures"/"make_lighteval_strings.py")], capture_output=True, text=True)
+    if p.returncode: raise HalaError(f"make_lighteval_strings.py failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+    out = root/"data"/"lm_eval"/"fixtures"/"lighteval_strings.json"
+    print(f"hala lighteval-fixture: {p.stdout.strip()} -> {out}")
+    return out
+
 def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[str]:
     "`hala check`: print each missing prerequisite of a run of the profile (hub, models, GPUs, memory plan, vLLM, disk) on a line."
     from hala.check import LICENCES, preflight
@@ -213,6 +233,11 @@ def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[s
     for p in problems: print(f"hala check: {p}")
     for rid, lic in LICENCES.items():
         if rid in (cfg.models.teacher, cfg.models.teacher_fp8_reference): print(f"hala check: licence of {rid}: {lic}")
+    from hala.refs import benchmark_datasets, read_revisions
+    try: pins = read_revisions(cfg)["datasets"]
+    except HalaError: pins = {}  # a malformed pins file is a problem line above
+    for rid in benchmark_datasets() if cfg.evaluate.tasks else []:  # what lm-eval reads: each benchmark dataset and its commit
+        print(f"hala check: benchmark dataset {rid}: " + (f"pinned at {pins[rid]}" if pins.get(rid) else "not pinned (the hub's main of the day)"))
     print(f"hala check: profile {cfg.profile}: " + (f"{len(problems)} prerequisite(s) missing" if problems else "every prerequisite holds"))
     return problems
 
@@ -290,6 +315,7 @@ def _parser() -> argparse.ArgumentParser:
     _profile_args(c)
     d = sub.add_parser("docs", help="build the site of a profile's run offline: every executed stage notebook as a page, and an index")
     _profile_args(d)
+    sub.add_parser("lighteval-fixture", help="regenerate data/lm_eval/fixtures/lighteval_strings.json with lighteval itself (in its own environment, made on first use)")
     pn = sub.add_parser("pin", help="write the current commit of every hub id the profile names to its pins file (hub.revisions)")
     _profile_args(pn, "paper")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
@@ -347,6 +373,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             docs_command(args.profile, args.overrides)
         elif args.cmd == "pin":
             pin_command(args.profile, args.overrides)
+        elif args.cmd == "lighteval-fixture":
+            lighteval_fixture_command()
         elif args.cmd == "verify-release":
             verify_command(args.profile, args.overrides, args.sizes, args.force)
         elif args.cmd == "audit-corpus":

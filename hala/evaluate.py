@@ -19,11 +19,12 @@ from .jobs import model_fingerprint
 from .engine import attention_for, torch_device
 
 # %% auto #0
-__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'RECIPE_TASKS', 'BENCHMARKS', 'ALRAGE_JUDGE_SYSTEM', 'ALRAGE_JUDGE_USER', 'suite_models',
-           'translation_systems', 'choice_items', 'order_items', 'first_exchange', 'recipe_items', 'write_run_tasks',
-           'task_manager', 'item_record', 'include_dir', 'lm_eval_command', 'generation_record', 'read_cli_output',
-           'evaluate_model', 'cached_eval', 'benchmark_subtasks', 'item_correct', 'mean_se', 'macro', 'task_score',
-           'paired_p', 'alrage_judge_messages', 'alrage_judge_score', 'judge_alrage']
+__all__ = ['EVAL_STAGE', 'LM_EVAL_DIR', 'RECIPE_TASKS', 'LIGHTEVAL_MODELS', 'PLAIN_TASKS', 'BENCHMARKS', 'ALRAGE_JUDGE_SYSTEM',
+           'ALRAGE_JUDGE_USER', 'suite_models', 'translation_systems', 'choice_items', 'order_items', 'first_exchange',
+           'recipe_items', 'write_run_tasks', 'task_manager', 'item_record', 'include_dir', 'lighteval_models',
+           'lm_eval_cli', 'lm_eval_command', 'generation_record', 'read_cli_output', 'evaluate_model', 'cached_eval',
+           'lm_eval_version', 'uses_chat_template', 'benchmark_eval', 'benchmark_subtasks', 'item_correct', 'mean_se',
+           'macro', 'task_score', 'paired_p', 'alrage_judge_messages', 'alrage_judge_score', 'judge_alrage']
 
 # %% ../nbs/08_evaluate.ipynb #7663f6b9
 EVAL_STAGE = "08_evaluate"
@@ -130,11 +131,11 @@ def write_run_tasks(cfg: Profile, task_dir: Path) -> dict:
 # %% ../nbs/08_evaluate.ipynb #a72c46d5
 _TM = {}
 
-def task_manager(task_dir: Path):
-    "lm-eval's TaskManager with the project's tasks and the run's (indexing takes seconds: built once per folder)."
+def task_manager(cfg: Profile, task_dir: Path):
+    "lm-eval's TaskManager with the project's tasks (pinned: `include_dir`) and the run's (indexing takes seconds: built once per folder)."
     from lm_eval.tasks import TaskManager
     key = str(task_dir)
-    if key not in _TM: _TM[key] = TaskManager(include_path=[str(project_root()/LM_EVAL_DIR), str(task_dir)])
+    if key not in _TM: _TM[key] = TaskManager(include_path=str(include_dir(cfg, task_dir)))
     return _TM[key]
 
 def _flatten(results: dict) -> dict:
@@ -158,23 +159,83 @@ def item_record(sample: dict) -> Optional[dict]:
     if not args or len(args) != len(resps) or len(args[0]) != 2 or not isinstance(gold, int): return None
     return {"doc": sample["doc_id"], "gold": gold, "ll": [round(_num(r), 4) for r in resps], "len": [len(a[1]) for a in args]}
 
-def include_dir(task_dir: Path) -> Path:
-    "One folder holding the project's task files (`project/`) and the run's (`run/`): lm-eval's CLI takes one `--include_path` (a second replaces the first)."
-    task_dir = Path(task_dir)
+def include_dir(cfg: Profile, task_dir: Path) -> Path:
+    """One folder holding the project's task files (`project/`) and the run's (`run/`): lm-eval's CLI takes one
+    `--include_path` (a second replaces the first). Each benchmark dataset is pinned to its commit in the profile's pins
+    file (`hub.revisions`) through lm-eval's `dataset_kwargs: {revision: ...}`; one without a pin reads the hub's main
+    (`hala check` lists them)."""
+    from hala.refs import read_revisions
+    task_dir, pins = Path(task_dir), read_revisions(cfg)["datasets"]
     inc = task_dir.parent/f"{task_dir.name}-include"
     if inc.exists(): shutil.rmtree(inc)
     shutil.copytree(project_root()/LM_EVAL_DIR, inc/"project", ignore=shutil.ignore_patterns("__pycache__", "fixtures"))
+    for p in (inc/"project").rglob("*"):
+        if not (p.is_file() and (p.suffix == ".yaml" or p.name.startswith("_hala_"))): continue
+        text = p.read_text(encoding="utf-8")
+        if (m := re.search(r"^dataset_path:[ \t]*(\S+)[ \t]*$", text, re.M)) and pins.get(m[1]):
+            if re.search(r"^dataset_kwargs:", text, re.M): raise HalaError(f"{p.name} sets dataset_kwargs itself: the pin of {m[1]} cannot be added")
+            p.write_text(text.replace(m[0], f"{m[0]}\ndataset_kwargs: {{revision: {pins[m[1]]}}}", 1), encoding="utf-8")
     shutil.copytree(task_dir, inc/"run")
     return inc
 
+# lighteval encodes every context with the tokenizer's special tokens (`add_special_tokens=True`, the default of both its
+# `TransformersModelConfig` and `VLLMModelConfig`; `tok_encode_pair` in lighteval/models/abstract_model.py), also after a
+# chat template has written BOS itself, as LFM2's and Fanar's do: the leaderboard scores those models after two BOS
+# tokens. lm-eval's HF and vLLM models leave the tokenizer's BOS out when the text already starts with one
+# (lm_eval/models/huggingface.py and vllm_causallms.py, `tok_encode`: `has_bos_prefix`). These subclasses encode as
+# lighteval; the rest is the same in both harnesses (trailing whitespace of the context moved into the continuation,
+# `acc_norm` by characters of the choice).
+LIGHTEVAL_MODELS = {"hf": "hala-lighteval-hf", "vllm": "hala-lighteval-vllm"}
+
+@functools.lru_cache(maxsize=None)
+def lighteval_models() -> dict:
+    "`{backend: class}`: lm-eval's HF (and, where vLLM is installed, vLLM) model with lighteval's tokenization, registered under `LIGHTEVAL_MODELS`."
+    from lm_eval.api.registry import register_model
+    from lm_eval.models.huggingface import HFLM
+
+    class LightevalHF(HFLM):
+        def tok_encode(self, string, add_special_tokens=None, left_truncate_len=None, **kwargs):
+            enc = self.tokenizer.encode(string, add_special_tokens=True if add_special_tokens is None else add_special_tokens)
+            return enc[-left_truncate_len:] if left_truncate_len else enc
+
+        def tok_batch_encode(self, strings, padding_side="left", left_truncate_len=None, truncation=False):
+            old, self.tokenizer.padding_side = self.tokenizer.padding_side, padding_side
+            try: enc = self.tokenizer(strings, truncation=truncation, padding="longest", return_tensors="pt", add_special_tokens=True)
+            finally: self.tokenizer.padding_side = old
+            ids, mask = enc["input_ids"], enc["attention_mask"]
+            return (ids[:, -left_truncate_len:], mask[:, -left_truncate_len:]) if left_truncate_len else (ids, mask)
+
+    out = {"hf": register_model(LIGHTEVAL_MODELS["hf"])(LightevalHF)}
+    import importlib.util
+    if importlib.util.find_spec("vllm") is None: return out
+    from lm_eval.models.vllm_causallms import VLLM
+
+    class LightevalVLLM(VLLM):
+        def tok_encode(self, string, add_special_tokens=None, **kwargs):
+            if not string: return []
+            ids = self.tokenizer([string] if isinstance(string, str) else list(string),
+                                 add_special_tokens=True if add_special_tokens is None else add_special_tokens).input_ids
+            return ids[0] if isinstance(string, str) else ids
+
+    out["vllm"] = register_model(LIGHTEVAL_MODELS["vllm"])(LightevalVLLM)
+    return out
+
+def lm_eval_cli() -> None:
+    "lm-eval's command line with `lighteval_models` registered: what `lm_eval_command` runs in the vLLM environment."
+    lighteval_models()
+    from lm_eval.__main__ import cli_evaluate
+    cli_evaluate()
+
 def lm_eval_command(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, out_json: Path, chat: bool,
                     tensor_parallel: int = 1,  # GPUs one model is split over (the 111B teacher: `fp8.tensor_parallel`)
+                    lighteval_tokens: bool = False,  # tokenize as lighteval (the leaderboard's tasks)
                    ) -> list[str]:
-    "The `lm_eval --model vllm` command for the vLLM environment."
+    "The lm-eval command (vLLM model) for the vLLM environment."
     args = (f"pretrained={model},dtype={cfg.engine.dtype},gpu_memory_utilization={cfg.engine.gpu_memory_utilization},"
             f"max_model_len={cfg.engine.max_model_len},tensor_parallel_size={tensor_parallel}")
-    cmd = [str(cfg.path(cfg.engine.vllm_python)), "-m", "lm_eval", "--model", "vllm", "--model_args", args, "--tasks", ",".join(tasks),
-           "--include_path", str(include_dir(task_dir)), "--num_fewshot", "0",
+    cmd = [str(cfg.path(cfg.engine.vllm_python)), "-c", "from hala.evaluate import lm_eval_cli; lm_eval_cli()",
+           "--model", LIGHTEVAL_MODELS["vllm"] if lighteval_tokens else "vllm", "--model_args", args, "--tasks", ",".join(tasks),
+           "--include_path", str(include_dir(cfg, task_dir)), "--num_fewshot", "0",
            "--batch_size", str(cfg.evaluate.batch_size), "--output_path", str(out_json), "--seed", str(cfg.seed),
            "--log_samples"]  # per-item records (the CLI's bootstrap of corpus-level errors is its default)
     if cfg.evaluate.limit: cmd += ["--limit", str(cfg.evaluate.limit)]
@@ -203,13 +264,14 @@ def read_cli_output(out_dir: Path) -> tuple[dict, dict]:
                for f in Path(out_dir).rglob("samples_*.jsonl")}
     return res, samples
 
-def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, tensor_parallel: int = 1) -> dict:
+def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, tensor_parallel: int = 1,
+                   lighteval_tokens: bool = False) -> dict:
     "lm-eval scores of `model` on `tasks` (0-shot): `{scores: {task: {metric: value}}, items: {task: [item_record]}, generations: {task: [generation_record]}}`."
     if not Path(model).exists() and not cfg.evaluate.backend == "vllm" and cfg.hub_offline:
         raise HalaError(f"model {model} not found (and the profile is offline)")
     if cfg.evaluate.backend == "vllm":
         with tempfile.TemporaryDirectory() as d:
-            p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat, tensor_parallel), capture_output=True, text=True)
+            p = subprocess.run(lm_eval_command(cfg, model, tasks, task_dir, Path(d), chat, tensor_parallel, lighteval_tokens), capture_output=True, text=True)
             if p.returncode: raise HalaError(f"lm_eval (vLLM) failed on {model}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
             res, samples = read_cli_output(Path(d))
     else:
@@ -219,9 +281,10 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
         from transformers import AutoConfig
         if impl := attention_for(AutoConfig.from_pretrained(model)): margs["attn_implementation"] = impl  # HFLM passes it to from_pretrained (Gemma-2's soft-cap)
         if tensor_parallel > 1 and dev != "cpu": margs = {**margs, "parallelize": True}  # layers spread over the visible GPUs
-        r = simple_evaluate(model="hf", model_args=margs,
+        if lighteval_tokens: lighteval_models()  # registers the model class lm-eval looks up by name
+        r = simple_evaluate(model=LIGHTEVAL_MODELS["hf"] if lighteval_tokens else "hf", model_args=margs,
                             tasks=list(tasks), num_fewshot=0, batch_size=cfg.evaluate.batch_size, limit=cfg.evaluate.limit,
-                            task_manager=task_manager(task_dir), apply_chat_template=chat, random_seed=cfg.seed,
+                            task_manager=task_manager(cfg, task_dir), apply_chat_template=chat, random_seed=cfg.seed,
                             numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, log_samples=True, verbosity="ERROR",
                             bootstrap_iters=100)  # lm-eval's bootstrap error of corpus-level metrics (chrF); item-level errors come from the items
         res, samples = r["results"], r.get("samples", {})
@@ -230,16 +293,48 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
     return {"scores": _flatten(res), "items": {t: sorted(v, key=lambda x: x["doc"]) for t, v in items.items() if v},
             "generations": {t: sorted(v, key=lambda x: x["doc"]) for t, v in gens.items() if v}}
 
+def _project_tasks() -> list:
+    "(path, text) of the project's task files (YAMLs and their prompt functions), which a cached result depends on."
+    root = project_root()/LM_EVAL_DIR
+    return sorted((str(p.relative_to(root)), p.read_text(encoding="utf-8")) for p in root.rglob("*")
+                  if p.is_file() and (p.suffix in (".py", ".yaml") or p.name.startswith("_hala_")) and "fixtures" not in p.relative_to(root).parts)
+
 def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False,
-                tensor_parallel: int = 1) -> dict:
+                tensor_parallel: int = 1, lighteval_tokens: bool = False) -> dict:
     "`evaluate_model`, cached in `cache` by model fingerprint, tasks and settings."
-    key = _sha(json.dumps({"v": 3, "m": model_fingerprint(model), "t": list(tasks), "chat": chat, "e": cfg.evaluate.model_dump(),
-                           "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml"))}, sort_keys=True))
+    from hala.refs import benchmark_datasets, read_revisions
+    key = _sha(json.dumps({"v": 4, "m": model_fingerprint(model), "t": list(tasks), "chat": chat, "lt": lighteval_tokens, "e": cfg.evaluate.model_dump(),
+                           "pins": {r: read_revisions(cfg)["datasets"].get(r) for r in benchmark_datasets()},
+                           "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml")), "project": _project_tasks()}, sort_keys=True))
     f = Path(cache)/f"{key}.json"
     if f.exists() and not force: return json.loads(f.read_text())
-    res = evaluate_model(cfg, model, tasks, task_dir, chat, tensor_parallel)
+    res = evaluate_model(cfg, model, tasks, task_dir, chat, tensor_parallel, lighteval_tokens)
     write_json_atomic(f, res)
     return res
+
+def lm_eval_version() -> str:
+    "The installed lm-eval's version (the harness our numbers come from)."
+    from importlib.metadata import version
+    return version("lm_eval")
+
+# The leaderboard's tasks in lighteval's two prompt modes: chat (the task groups as named) and plain text (their `_plain` groups)
+PLAIN_TASKS = {"hala_arabic_suite": "hala_arabic_suite_plain", "hala_alrage": "hala_alrage_plain"}
+
+def uses_chat_template(model: str) -> bool:
+    "lighteval's choice of prompt mode (lighteval/models/utils.py, `uses_chat_template` with no override): chat when the model's tokenizer has a chat template."
+    from transformers import AutoTokenizer
+    return AutoTokenizer.from_pretrained(model).chat_template is not None
+
+def benchmark_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, mode: str = "auto", force: bool = False,
+                   tensor_parallel: int = 1) -> dict:
+    "The leaderboard's `tasks` on `model` as lighteval runs them: `cached_eval` in `mode` (`auto`: lighteval's choice; `chat`; `plain`) with lighteval's tokenization; the result says its `mode`."
+    if mode not in ("auto", "chat", "plain"): raise HalaError(f"prompt mode {mode!r}: use auto, chat or plain")
+    chat = uses_chat_template(model) if mode == "auto" else mode == "chat"
+    if not chat and (unknown := [t for t in tasks if t not in PLAIN_TASKS]):
+        raise HalaError(f"no plain-text variant of {', '.join(unknown)} (known: {', '.join(PLAIN_TASKS)})")
+    res = cached_eval(cfg, cache, model, list(tasks) if chat else [PLAIN_TASKS[t] for t in tasks], task_dir, chat=chat, force=force,
+                      tensor_parallel=tensor_parallel, lighteval_tokens=True)
+    return {**res, "mode": "chat" if chat else "plain"}
 
 # %% ../nbs/08_evaluate.ipynb #e6stat01
 BENCHMARKS = {"hala_alghafa": "AlGhafa", "hala_arabic_mmlu": "ArabicMMLU", "hala_arabic_exams": "EXAMS",

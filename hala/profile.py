@@ -59,7 +59,8 @@ def stage_output(run_dir: Path, stage: str, name: str, **fill) -> Path:
 STAGE_RESULTS = {  # what a stage writes under results/<profile>/ that a later stage reads (the report, the releases), by name -> its place there
     "04_translator": {"translator_quality": "tables/translator_quality.csv"},
     "07_merge": {"merge_t_sweep": "tables/merge_t_sweep.csv"},
-    "08_evaluate": {"eval_scores": "tables/eval_scores.csv", "eval_translation": "tables/eval_translation.csv", "items": "items/evaluate.json"},
+    "08_evaluate": {"eval_scores": "tables/eval_scores.csv", "eval_translation": "tables/eval_translation.csv", "eval_modes": "tables/eval_modes.csv",
+                    "items": "items/evaluate.json"},
 }
 
 def stage_result(results_dir: Path, stage: str, name: str) -> Path:

@@ -16,7 +16,7 @@ from .base import HalaError, is_hub_id, project_root
 
 # %% auto #0
 __all__ = ['STAND_IN', 'MODEL_FILES_SKIPPED', 'card_fields', 'check_not_stand_in', 'revisions_file', 'read_revisions',
-           'pinned_snapshot', 'hub_ids', 'tokenizer_families']
+           'pinned_snapshot', 'benchmark_datasets', 'hub_ids', 'tokenizer_families']
 
 # %% ../nbs/00l_refs.ipynb #defd5648
 STAND_IN = "hala_stand_in"  # the card field that marks a stand-in
@@ -87,14 +87,22 @@ def pinned_snapshot(cfg, ref: Optional[str], repo_type: str = "models") -> Optio
                         f"{str(e).splitlines()[0][:80]}); `hala pin` rewrites {revisions_file(cfg)}") from None
 
 # %% ../nbs/00l_refs.ipynb #3762fc5c
+def benchmark_datasets() -> list[str]:
+    "The hub datasets our lm-eval task files read (`dataset_path` of each task file and template in `data/lm_eval/`): the benchmarks'."
+    root, ids = project_root()/"data"/"lm_eval", set()
+    for p in root.rglob("*"):
+        if p.is_file() and (p.suffix == ".yaml" or p.name.startswith("_hala_")) and "fixtures" not in p.relative_to(root).parts:
+            if (m := re.search(r"^dataset_path:\s*(\S+)", p.read_text(encoding="utf-8"), re.M)) and is_hub_id(m[1]): ids.add(m[1])
+    return sorted(ids)
+
 def hub_ids(cfg) -> list[tuple[str, str]]:
-    "(repo type, id) of every hub repository the profile names (run-folder and local paths left out)."
+    "(repo type, id) of every hub repository the profile names (run-folder and local paths left out), the benchmarks' datasets when it evaluates."
     m = cfg.models
     models = [m.teacher, m.teacher_fp8, m.teacher_fp8_reference, m.judge, m.translator_base, m.translator_reference,
               m.corpus_translator, *m.bases.values(), m.alrage_judge, *cfg.releases.models.values()]
     data = [cfg.datasets.supervision_en.id, cfg.datasets.parallel_candidates.id, cfg.datasets.mt_eval.id,
             *([cfg.datasets.mt_eval_en.id] if cfg.datasets.mt_eval_en else []), *[s.id for s in cfg.corpus.sources],
-            cfg.hala.corpus.id, cfg.releases.corpus.id]
+            cfg.hala.corpus.id, cfg.releases.corpus.id, *(benchmark_datasets() if cfg.evaluate.tasks else [])]
     return [("model", r) for r in dict.fromkeys(models) if is_hub_id(r)] + [("dataset", r) for r in dict.fromkeys(data) if is_hub_id(r)]
 
 def tokenizer_families() -> dict:

@@ -112,7 +112,7 @@ def _cell(paper, a: Optional[tuple], b: Optional[tuple], tol: float) -> dict:
 def verify_release(cfg: Profile, sizes: Optional[Sequence[str]] = None, force: bool = False) -> tuple:
     "(table, timings): every released Hala model of `sizes` (default: the sizes stage 08 runs the suite on) scored on `evaluate.tasks`, each benchmark and the average beside the paper's number and our reproduction."
     import pandas as pd
-    from hala.evaluate import BENCHMARKS, cached_eval, macro, task_score
+    from hala.evaluate import BENCHMARKS, benchmark_eval, macro, task_score
     from hala.report import paper_suite
     sizes = list(sizes or cfg.evaluate.suite_sizes or cfg.hala.sizes)
     unknown = [s for s in sizes if s not in cfg.releases.models]
@@ -126,9 +126,9 @@ def verify_release(cfg: Profile, sizes: Optional[Sequence[str]] = None, force: b
     for size in sizes:
         rid = cfg.releases.models[size]
         t0 = time.time()
-        res = cached_eval(cfg, work/"cache", cfg.load_ref(rid), cfg.evaluate.tasks, task_dir, force=force)
+        res = benchmark_eval(cfg, work/"cache", cfg.load_ref(rid), cfg.evaluate.tasks, task_dir, force=force)  # as stage 08: lighteval's mode and tokens
         n_items = sum(len(v) for v in res["items"].values())
-        timings.append({"size": size, "model": rid, "seconds": round(time.time() - t0, 1), "items": n_items})
+        timings.append({"size": size, "model": rid, "mode": res["mode"], "seconds": round(time.time() - t0, 1), "items": n_items})
         ours = ours_items.get(f"Hala-{size}-merged", {})
         parts_r, parts_o = [], []
         for task, col in BENCHMARKS.items():

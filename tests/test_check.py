@@ -56,12 +56,19 @@ def test_check_passes_on_the_toy_and_lists_what_a_paper_run_lacks_here(toy_run, 
     empty = hala("check", "--profile", "toy", "--set", f"run_root={tmp_path}", timeout=300)  # before stage 01: nothing on the local hub
     assert empty.returncode == 2 and "hala check: model LiquidAI/LFM2-1.2B: not found on the local hub: run stage 01" in empty.stdout, empty.stdout
     paper = hala("check", "--profile", "paper", timeout=300)
-    lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l]
+    bench_lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: benchmark dataset ")]  # what lm-eval reads, and its pin
+    lines = [l for l in paper.stdout.splitlines() if l.startswith("hala check: ") and "licence" not in l and l not in bench_lines]
     assert paper.returncode == 2, paper.stdout + paper.stderr
     assert "hala check: GPUs: 0 visible, the plan needs 8 (cluster.gpus_per_node)" in lines
     from hala.core import hub_ids
-    n = len(hub_ids(load_profile("paper")))  # the paper's ids and the authors' releases
+    from hala.refs import benchmark_datasets
+    bench = benchmark_datasets()
+    assert "OALL/AlGhafa-Arabic-LLM-Benchmark-Native" in bench and "MBZUAI/ArabicMMLU" in bench and len(bench) == 7, bench  # the six and ALRAGE
+    assert bench_lines == [f"hala check: benchmark dataset {b}: not pinned (the hub's main of the day)" for b in bench], bench_lines
+    n = len(hub_ids(load_profile("paper"))) - len(bench)  # the paper's ids and the authors' releases
     assert any(l.startswith(f"hala check: revisions: {n} of {n} hub ids have no pinned commit in") for l in lines), lines
+    for b in bench:  # each unpinned benchmark dataset is a line of its own
+        assert sum(l.startswith(f"hala check: revisions: benchmark dataset {b} has no pinned commit") for l in lines) == 1, (b, lines)
     assert any(l.startswith("hala check: hub") for l in lines)  # no token here, and no hub to reach
     assert lines[-1] == f"hala check: profile paper: {len(lines) - 1} prerequisite(s) missing"
     assert "cc-by-nc-4.0" in paper.stdout
