@@ -369,3 +369,22 @@ print(json.dumps(bad))
     assert r.returncode == 0, r.stderr[-3000:]
     rows = sum(len(v) for t in json.loads((FIX/"lighteval_strings.json").read_text(encoding="utf-8"))["chat"].values() for k, v in t.items() if k != "alrage")
     assert json.loads(r.stdout.strip().splitlines()[-1]) == {"ours": 0, "lm-eval": rows}, r.stdout
+
+def test_benchmark_eval_picks_lightevals_mode_and_the_plain_groups(tmp_path, monkeypatch):
+    """lighteval's rule: chat mode when the model's tokenizer has a chat template, plain text when it has none; plain
+    text runs the `_plain` groups without the template; a benchmark with no plain variant is a one-line error."""
+    import hala.evaluate as E
+    from hala.core import HalaError
+    calls = []
+    monkeypatch.setattr(E, "cached_eval", lambda cfg, cache, model, tasks, task_dir, chat=False, force=False, tensor_parallel=1, lighteval_tokens=False:
+                        calls.append((tasks, chat, lighteval_tokens)) or {"items": {}, "scores": {}, "generations": {}})
+    shutil.copytree(FIX/"tokenizers"/"lfm2", tmp_path/"chat")
+    shutil.copytree(FIX/"tokenizers"/"lfm2", tmp_path/"plain", ignore=shutil.ignore_patterns("chat_template.jinja"))
+    cfg, tasks = load_profile("toy"), ["hala_arabic_suite", "hala_alrage"]
+    assert E.uses_chat_template(str(tmp_path/"chat")) and not E.uses_chat_template(str(tmp_path/"plain"))
+    assert E.benchmark_eval(cfg, tmp_path, str(tmp_path/"chat"), tasks, tmp_path)["mode"] == "chat"
+    assert E.benchmark_eval(cfg, tmp_path, str(tmp_path/"plain"), tasks, tmp_path)["mode"] == "plain"
+    assert E.benchmark_eval(cfg, tmp_path, str(tmp_path/"chat"), tasks, tmp_path, mode="plain")["mode"] == "plain"
+    assert calls == [(tasks, True, True)] + [(["hala_arabic_suite_plain", "hala_alrage_plain"], False, True)] * 2  # lighteval's tokens in both modes
+    with pytest.raises(HalaError, match="no plain-text variant of hala_arabic_mmlu"):
+        E.benchmark_eval(cfg, tmp_path, str(tmp_path/"plain"), ["hala_arabic_mmlu"], tmp_path)
