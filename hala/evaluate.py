@@ -164,15 +164,14 @@ def include_dir(cfg: Profile, task_dir: Path) -> Path:
     `--include_path` (a second replaces the first). Each benchmark dataset is pinned to its commit in the profile's pins
     file (`hub.revisions`) through lm-eval's `dataset_kwargs: {revision: ...}`; one without a pin reads the hub's main
     (`hala check` lists them)."""
-    from hala.refs import read_revisions
+    from hala.refs import dataset_path_line, read_revisions, task_files
     task_dir, pins = Path(task_dir), read_revisions(cfg)["datasets"]
     inc = task_dir.parent/f"{task_dir.name}-include"
     if inc.exists(): shutil.rmtree(inc)
     shutil.copytree(project_root()/LM_EVAL_DIR, inc/"project", ignore=shutil.ignore_patterns("__pycache__", "fixtures"))
-    for p in (inc/"project").rglob("*"):
-        if not (p.is_file() and (p.suffix == ".yaml" or p.name.startswith("_hala_"))): continue
+    for p in task_files(inc/"project"):
         text = p.read_text(encoding="utf-8")
-        if (m := re.search(r"^dataset_path:[ \t]*(\S+)[ \t]*$", text, re.M)) and pins.get(m[1]):
+        if (m := dataset_path_line(text)) and pins.get(m[1]):
             if re.search(r"^dataset_kwargs:", text, re.M): raise HalaError(f"{p.name} sets dataset_kwargs itself: the pin of {m[1]} cannot be added")
             p.write_text(text.replace(m[0], f"{m[0]}\ndataset_kwargs: {{revision: {pins[m[1]]}}}", 1), encoding="utf-8")
     shutil.copytree(task_dir, inc/"run")
@@ -294,17 +293,18 @@ def evaluate_model(cfg: Profile, model: str, tasks: Sequence[str], task_dir: Pat
             "generations": {t: sorted(v, key=lambda x: x["doc"]) for t, v in gens.items() if v}}
 
 def _project_tasks() -> list:
-    "(path, text) of the project's task files (YAMLs and their prompt functions), which a cached result depends on."
+    "(path, text) of the project's task files and their prompt functions, which a cached result depends on."
+    from hala.refs import task_files
     root = project_root()/LM_EVAL_DIR
-    return sorted((str(p.relative_to(root)), p.read_text(encoding="utf-8")) for p in root.rglob("*")
-                  if p.is_file() and (p.suffix in (".py", ".yaml") or p.name.startswith("_hala_")) and "fixtures" not in p.relative_to(root).parts)
+    return sorted((str(p.relative_to(root)), p.read_text(encoding="utf-8")) for p in [*task_files(root), *root.glob("*.py")])
 
 def cached_eval(cfg: Profile, cache: Path, model: str, tasks: Sequence[str], task_dir: Path, chat: bool = False, force: bool = False,
                 tensor_parallel: int = 1, lighteval_tokens: bool = False) -> dict:
     "`evaluate_model`, cached in `cache` by model fingerprint, tasks and settings."
     from hala.refs import benchmark_datasets, read_revisions
+    pins = read_revisions(cfg)["datasets"]
     key = _sha(json.dumps({"v": 4, "m": model_fingerprint(model), "t": list(tasks), "chat": chat, "lt": lighteval_tokens, "e": cfg.evaluate.model_dump(),
-                           "pins": {r: read_revisions(cfg)["datasets"].get(r) for r in benchmark_datasets()},
+                           "pins": {r: pins.get(r) for r in benchmark_datasets()},
                            "tasks": sorted((p.name, p.read_text()) for p in Path(task_dir).glob("*.yaml")), "project": _project_tasks()}, sort_keys=True))
     f = Path(cache)/f"{key}.json"
     if f.exists() and not force: return json.loads(f.read_text())

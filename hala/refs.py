@@ -16,7 +16,7 @@ from .base import HalaError, is_hub_id, project_root
 
 # %% auto #0
 __all__ = ['STAND_IN', 'MODEL_FILES_SKIPPED', 'card_fields', 'check_not_stand_in', 'revisions_file', 'read_revisions',
-           'pinned_snapshot', 'benchmark_datasets', 'hub_ids', 'tokenizer_families']
+           'pinned_snapshot', 'task_files', 'dataset_path_line', 'benchmark_datasets', 'hub_ids', 'tokenizer_families']
 
 # %% ../nbs/00l_refs.ipynb #defd5648
 STAND_IN = "hala_stand_in"  # the card field that marks a stand-in
@@ -87,13 +87,20 @@ def pinned_snapshot(cfg, ref: Optional[str], repo_type: str = "models") -> Optio
                         f"{str(e).splitlines()[0][:80]}); `hala pin` rewrites {revisions_file(cfg)}") from None
 
 # %% ../nbs/00l_refs.ipynb #3762fc5c
+def task_files(root: Optional[Path] = None) -> list[Path]:
+    "The lm-eval task files under `root` (default: the project's `data/lm_eval/`): every YAML and `_hala_*` template, the test fixtures left out."
+    root = Path(root) if root else project_root()/"data"/"lm_eval"
+    return sorted(p for p in root.rglob("*") if p.is_file() and (p.suffix == ".yaml" or p.name.startswith("_hala_"))
+                  and "fixtures" not in p.relative_to(root).parts)
+
+def dataset_path_line(text: str) -> Optional[re.Match]:
+    "The `dataset_path:` line of a task file's text (group 1: the dataset), or None."
+    return re.search(r"^dataset_path:[ \t]*(\S+)[ \t]*$", text, re.M)
+
 def benchmark_datasets() -> list[str]:
     "The hub datasets our lm-eval task files read (`dataset_path` of each task file and template in `data/lm_eval/`): the benchmarks'."
-    root, ids = project_root()/"data"/"lm_eval", set()
-    for p in root.rglob("*"):
-        if p.is_file() and (p.suffix == ".yaml" or p.name.startswith("_hala_")) and "fixtures" not in p.relative_to(root).parts:
-            if (m := re.search(r"^dataset_path:\s*(\S+)", p.read_text(encoding="utf-8"), re.M)) and is_hub_id(m[1]): ids.add(m[1])
-    return sorted(ids)
+    found = (dataset_path_line(p.read_text(encoding="utf-8")) for p in task_files())
+    return sorted({m[1] for m in found if m and is_hub_id(m[1])})
 
 def hub_ids(cfg) -> list[tuple[str, str]]:
     "(repo type, id) of every hub repository the profile names (run-folder and local paths left out), the benchmarks' datasets when it evaluates."
