@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json, re
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from .base import HalaError, project_root
 from .profile import Profile
 from .textgen import ARABIC_SCRIPT
 
 # %% auto #0
-__all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'BadRecord', 'adapt', 'check_chat', 'read_source',
-           'Sources', 'reason_kind', 'normalize', 'split_turn', 'fit_segments', 'piece_defects', 'repair_piece',
-           'turn_defects']
+__all__ = ['CORPUS_STAGE', 'ROLES', 'SHAREGPT_ROLES', 'CONTROL', 'DEFECTS', 'BadRecord', 'adapt', 'check_chat', 'JsonlRows',
+           'read_source', 'FirstIndex', 'Sources', 'reason_kind', 'normalize', 'split_turn', 'fit_segments',
+           'piece_defects', 'repair_piece', 'turn_defects']
 
 # %% ../nbs/00u_chats.ipynb #d313dfef
 CORPUS_STAGE = "05_translate_corpus"
@@ -94,38 +94,80 @@ def _local_file(cfg: Profile, src) -> Optional[Path]:
     p = Path(src.id) if Path(src.id).is_absolute() else project_root()/src.id
     return p if p.suffix in (".jsonl", ".json") or p.exists() else None
 
-def read_source(cfg: Profile, src) -> list:
-    "Raw records of a source: dicts, or `BadRecord` for lines that are not UTF-8 JSON; capped at `limit`."
+class JsonlRows:
+    "A JSONL file as a read-only sequence of its records (dicts, or `BadRecord` for lines that are not UTF-8 JSON; blank lines skipped; at most `limit`): the lines' offsets are indexed once and a record is parsed when asked for, so a source of any size holds 12 bytes a record in memory."
+    def __init__(self, path: Path, limit: Optional[int] = None):
+        from array import array
+        self.path, self.offsets, self.lines, self._f = Path(path), array("q"), array("i"), None
+        pos = 0
+        with open(self.path, "rb") as f:
+            for n, line in enumerate(f, 1):
+                if limit and len(self.offsets) >= limit: break
+                if line.strip(): self.offsets.append(pos); self.lines.append(n)
+                pos += len(line)
+    @staticmethod
+    def _parse(line: bytes, n: int):
+        try: return json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as e: return BadRecord(f"line {n} is not UTF-8 (byte {e.start})")
+        except json.JSONDecodeError as e: return BadRecord(f"line {n} is not JSON ({e.msg})")
+    def __len__(self) -> int: return len(self.offsets)
+    def __getitem__(self, k):
+        if isinstance(k, slice): return [self[i] for i in range(*k.indices(len(self)))]
+        k = range(len(self))[k]  # an IndexError past either end
+        if self._f is None: self._f = open(self.path, "rb")
+        self._f.seek(self.offsets[k])
+        return self._parse(self._f.readline(), self.lines[k])
+    def __iter__(self):
+        with open(self.path, "rb") as f:
+            for o, n in zip(self.offsets, self.lines): f.seek(o); yield self._parse(f.readline(), n)
+    def __del__(self):
+        if self._f is not None: self._f.close()
+
+def read_source(cfg: Profile, src):
+    "Raw records of a source, capped at `limit`, as a sequence read on demand: a local JSONL file's lines (`JsonlRows`), or a hub dataset's rows (memory-mapped Arrow)."
     p = _local_file(cfg, src)
     if p is not None:
         if not p.exists(): raise HalaError(f"corpus source {src.name}: {p} not found" + (" (run the stage that builds it)" if src.id.startswith("run:") else ""))
-        rows = []
-        with open(p, "rb") as f:
-            for n, line in enumerate(f, 1):
-                if src.limit and len(rows) >= src.limit: break
-                if not line.strip(): continue
-                try: rows.append(json.loads(line.decode("utf-8")))
-                except UnicodeDecodeError as e: rows.append(BadRecord(f"line {n} is not UTF-8 (byte {e.start})"))
-                except json.JSONDecodeError as e: rows.append(BadRecord(f"line {n} is not JSON ({e.msg})"))
-        return rows
+        return JsonlRows(p, src.limit)
     from datasets import load_dataset
     ds = load_dataset(cfg.load_ref(src.id, "datasets"), src.config, split=src.split)  # stand-ins refused outside the toy; pinned commit
     return ds.select(range(min(len(ds), src.limit or len(ds))))  # indexable like a list, rows read on demand
 
+def _id_ok(x) -> bool: return isinstance(x, (str, int)) and not isinstance(x, bool)
+
+class FirstIndex:
+    "Each record id's first index in a source (a later repeat is a duplicate), in a private temporary SQLite database: SQLite keeps a bounded page cache and spills the rest to a file it deletes on close, so a source of any size is checked in bounded memory."
+    def __init__(self, ids: Iterable):  # the source's ids in record order (None, or any non-id, where a record has none)
+        import sqlite3
+        self.db = sqlite3.connect("")  # "": a temporary on-disk database of this connection's own
+        self.db.execute("CREATE TABLE first (id TEXT PRIMARY KEY, k INTEGER)")
+        with self.db: self.db.executemany("INSERT OR IGNORE INTO first VALUES (?, ?)", ((self._key(x), k) for k, x in enumerate(ids) if _id_ok(x)))
+    @staticmethod
+    def _key(x) -> str: return f"{'s' if isinstance(x, str) else 'i'}:{x}"  # 5 and "5" are different ids
+    def get(self, x, default=None):
+        if not _id_ok(x): return default
+        row = self.db.execute("SELECT k FROM first WHERE id = ?", (self._key(x),)).fetchone()
+        return row[0] if row else default
+    def __getitem__(self, x):
+        if (k := self.get(x)) is None: raise KeyError(x)
+        return k
+
+def _ids(rows) -> Iterator:
+    "A source's record ids in order, read in batches (a hub dataset's `id` column, or each JSONL record's `id`)."
+    if hasattr(rows, "column_names"):
+        if "id" in rows.column_names:
+            for b in rows.select_columns(["id"]).iter(batch_size=10_000): yield from b["id"]
+        return
+    for r in rows: yield r.get("id") if isinstance(r, dict) else None
+
 class Sources:
-    "Each source's raw records, read once, and the first index of each record id (a later repeat is a duplicate)."
+    "Each source's raw records, opened once, and the first index of each record id (`FirstIndex`)."
     def __init__(self, cfg: Profile): self.cfg, self._rows, self._first = cfg, {}, {}
     def rows(self, src):
         if src.name not in self._rows: self._rows[src.name] = read_source(self.cfg, src)
         return self._rows[src.name]
-    def first_index(self, src) -> dict:
-        if src.name not in self._first:
-            rows, first = self.rows(src), {}
-            ids = (rows["id"] if "id" in rows.column_names else []) if hasattr(rows, "column_names") else \
-                  [r.get("id") if isinstance(r, dict) else None for r in rows]
-            for k, x in enumerate(ids):
-                if isinstance(x, (str, int)) and not isinstance(x, bool): first.setdefault(x, k)
-            self._first[src.name] = first
+    def first_index(self, src) -> FirstIndex:
+        if src.name not in self._first: self._first[src.name] = FirstIndex(_ids(self.rows(src)))
         return self._first[src.name]
 
 def reason_kind(reason: str) -> str:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import hashlib, json, math, shutil, sqlite3, time
 from collections import Counter
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from .base import HalaError, read_jsonl, write_jsonl
 from .profile import Profile
-from .jobs import engine_runs, job_dir, model_fingerprint, run_job
+from .jobs import engine_runs, generate_job, job_dir, model_fingerprint
 from .engine import backend_for
 from .textgen import translation_messages
 from .chats import CORPUS_STAGE, fit_segments, normalize, piece_defects, repair_piece, Sources, split_turn, turn_defects
 
 # %% auto #0
 __all__ = ['record_pieces', 'assemble', 'SegmentCache', 'plan_chunks', 'work_dir', 'chunk_records', 'translate_corpus',
-           'assemble_corpus']
+           'iter_chunks', 'assemble_corpus']
 
 # %% ../nbs/05_translate_corpus.ipynb #cfd1c5e2
 def record_pieces(msgs: list[dict], ntok, max_tokens: int) -> list[list[tuple[str, str]]]:
@@ -62,11 +62,12 @@ def assemble(rec: dict, pieces: list, translations: dict, cc) -> dict:
 def _key(s: str) -> str: return hashlib.sha256(s.encode("utf-8")).hexdigest()[:32]
 
 class SegmentCache:
-    "Translations by segment hash, in SQLite; each entry remembers which chunk translated it."
+    "Translations by segment hash, in SQLite; each entry remembers which chunk translated it. Beside them, on disk, a run's plan: the segments it has yet to translate, in order, each under the first chunk that needs it."
     def __init__(self, path: Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path))
         self.db.execute("CREATE TABLE IF NOT EXISTS seg (key TEXT PRIMARY KEY, chunk INTEGER, result TEXT)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS plan (key TEXT PRIMARY KEY, chunk INTEGER, segment TEXT, max_new_tokens INTEGER)")
     def get(self, keys: Sequence[str]) -> dict[str, tuple[int, dict]]:
         out = {}
         for i in range(0, len(keys), 500):
@@ -77,6 +78,28 @@ class SegmentCache:
     def put(self, chunk: int, items: dict[str, dict]):
         with self.db: self.db.executemany("INSERT OR IGNORE INTO seg VALUES (?, ?, ?)",
                                           [(k, chunk, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
+    def known(self, keys: Sequence[str]) -> set[str]:
+        "Those of `keys` translated already or planned in this run."
+        out = set()
+        for i in range(0, len(keys), 500):
+            ks = list(keys[i:i + 500]); marks = ",".join("?" * len(ks))
+            out.update(k for (k,) in self.db.execute(f"SELECT key FROM seg WHERE key IN ({marks}) UNION SELECT key FROM plan WHERE key IN ({marks})", ks + ks))
+        return out
+    def new_plan(self):
+        with self.db: self.db.execute("DELETE FROM plan")
+    def plan(self, chunk: int, items: Sequence[tuple[str, str, int]]):
+        "Plan `(key, segment, max_new_tokens)` items under `chunk` (a key planned before keeps its first chunk)."
+        with self.db: self.db.executemany("INSERT OR IGNORE INTO plan VALUES (?, ?, ?, ?)", [(k, chunk, s, m) for k, s, m in items])
+    def n_planned(self) -> int: return self.db.execute("SELECT COUNT(*) FROM plan").fetchone()[0]
+    def planned(self) -> Iterator[tuple[str, str, int]]:
+        "The plan's `(key, segment, max_new_tokens)` in the order planned, read from disk as it is consumed."
+        yield from self.db.execute("SELECT key, segment, max_new_tokens FROM plan ORDER BY rowid")
+    def put_planned(self, results: Sequence[dict]) -> int:
+        "Cache a shard of the plan's results (`{id: key, text, finish, new_tokens} | {id, error}`) under the chunk that planned each; returns their new tokens."
+        with self.db: self.db.executemany("INSERT OR IGNORE INTO seg SELECT key, chunk, ? FROM plan WHERE key = ?",
+                                          [(json.dumps({x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")},
+                                                       ensure_ascii=False), r["id"]) for r in results])
+        return sum(r.get("new_tokens", 0) for r in results)
     def close(self): self.db.close()
 
 # %% ../nbs/05_translate_corpus.ipynb #e53606fc
@@ -127,8 +150,14 @@ def _segments(pieces: list) -> list[str]:
     return [t for ps in pieces for turn in ps for k, t in turn if k == "prose"]
 
 def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (default: models.corpus_translator)
-                     progress: bool = True) -> dict:
-    "Translate every unfinished chunk: the new segments of all of them deduplicated and submitted as one generation job (one engine, or one Ray pipeline, for the corpus), then each chunk assembled, audited and written."
+                     progress: bool = True,
+                     backend=None,  # what generates (default: the profile's engine, `backend_for`); `hala bench scale` passes a fake one
+                    ) -> dict:
+    """Translate every unfinished chunk. The new segments of all of them are planned chunk by chunk into the cache's SQLite
+    file (deduplicated over the corpus there, each under the first chunk that needs it) and stream from it into one
+    generation job (one engine, or one Ray pipeline, for the corpus); each finished shard's translations go into the cache in
+    one pass; then each chunk is assembled, audited and written. What this process holds is a chunk and a shard, whatever
+    the corpus's size."""
     from tqdm.auto import tqdm
     cc, model = cfg.corpus, model or cfg.models.corpus_translator
     wd = work_dir(cfg, model); (wd/"chunks").mkdir(parents=True, exist_ok=True)
@@ -139,30 +168,28 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
     ntok = _ntok(cfg, model)
     cache = SegmentCache(wd/"cache"/"segments.sqlite")
     try:
-        owner = {}  # segment key -> (the first pending chunk that needs it, the segment)
+        cache.new_plan()  # planned afresh every run, in the same order: a resumed job is the same job
         for c in tqdm(pending, desc="corpus chunks: segments", unit="chunk", disable=not progress):
-            for s in dict.fromkeys(_segments(chunk_records(cfg, reader, c, ntok)[2])): owner.setdefault(_key(s), (c["n"], s))
-        cached = cache.get(list(owner))
-        need = {k: s for k, (_, s) in owner.items() if k not in cached}
+            segs = {_key(s): s for s in dict.fromkeys(_segments(chunk_records(cfg, reader, c, ntok)[2]))}  # unique, in order
+            known = cache.known(list(segs))
+            cache.plan(c["n"], [(k, s, min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * ntok(s)) + 8)) for k, s in segs.items() if k not in known])
         t_gen, toks = 0.0, 0
-        if need:  # one job for the whole corpus: one engine start-up (per replica), not one per chunk
-            reqs = [{"id": k, "messages": translation_messages(s, cfg.prompts.translator),
-                     "max_new_tokens": min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * ntok(s)) + 8)} for k, s in need.items()]
-            jd = job_dir(wd, "segments", reqs, model=cfg.load_ref(model))
+        if cache.n_planned():  # one job for the whole corpus: one engine start-up (per replica), not one per chunk
+            reqs = lambda: ({"id": k, "messages": translation_messages(s, cfg.prompts.translator), "max_new_tokens": m} for k, s, m in cache.planned())
+            jd = job_dir(wd, "segments", reqs(), model=cfg.load_ref(model))
             t0 = time.time()
-            res = run_job(reqs, jd, backend_for(cfg, model), cfg.engine.shard_size, progress=progress)
-            t_gen, toks = time.time() - t0, sum(r.get("new_tokens", 0) for r in res.values())
+            job = generate_job(reqs(), jd, backend or backend_for(cfg, model), cfg.engine.shard_size, progress=progress)
+            t_gen = time.time() - t0
             with open(wd/"engine.jsonl", "a", encoding="utf-8") as f:  # kept after the job folder goes: how many engines the corpus started
                 for e in engine_runs(jd): f.write(json.dumps(e) + "\n")
-            for n in sorted({owner[k][0] for k in res}):  # each translation cached under the chunk that first needed it
-                cache.put(n, {k: {x: v for x, v in r.items() if x in ("text", "finish", "error", "new_tokens")}
-                              for k, r in res.items() if owner[k][0] == n})
-            cached = cache.get(list(owner))
+            for s in range(job.n_shards): toks += cache.put_planned(job.results(s))  # each translation cached under the chunk that first needed it
             shutil.rmtree(jd, ignore_errors=True)  # now in the cache
+        cache.new_plan()
         for c in tqdm(pending, desc="corpus chunks: assembled", unit="chunk", disable=not progress):
             recs, ok, pieces = chunk_records(cfg, reader, c, ntok)
             segs = _segments(pieces)
             keys = {s: _key(s) for s in dict.fromkeys(segs)}  # unique segments, in order
+            cached = cache.get(list(keys.values()))
             fresh = [s for s, k in keys.items() if cached[k][0] >= c["n"]]  # translated for this chunk (no earlier chunk had them)
             tr = {s: cached[k][1] for s, k in keys.items()}
             done = iter([assemble(r, p, tr, cc) for r, p in zip(ok, pieces)])
@@ -178,15 +205,21 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
             "engine_startups": sum(e["startups"] for e in engine_runs(wd))}  # vLLM and Ray record theirs; transformers loads in this process
 
 # %% ../nbs/05_translate_corpus.ipynb #96c8eef1
-def assemble_corpus(cfg: Profile, model: Optional[str] = None) -> tuple[list[dict], list[dict]]:
-    "(chunk headers, rows) of every chunk, in order; a missing chunk is an error saying what to run."
+def iter_chunks(cfg: Profile, model: Optional[str] = None) -> Iterator[tuple[dict, list[dict]]]:
+    "(chunk header, rows) of each chunk, in order, one chunk read at a time; a missing chunk is an error (raised at once) saying what to run."
     wd = work_dir(cfg, model or cfg.models.corpus_translator)
     chunks = plan_chunks(cfg)
     missing = [c["name"] for c in chunks if not (wd/"chunks"/f"{c['name']}.jsonl").exists()]
     if missing: raise HalaError(f"{len(missing)} of {len(chunks)} corpus chunks are not translated yet (first: {missing[0]}): "
                                 f"run `hala translate-corpus --profile {cfg.profile}`, or this notebook")
+    def read():
+        for c in chunks:
+            h, *rs = read_jsonl(wd/"chunks"/f"{c['name']}.jsonl")
+            yield h, rs
+    return read()
+
+def assemble_corpus(cfg: Profile, model: Optional[str] = None) -> tuple[list[dict], list[dict]]:
+    "(chunk headers, rows) of every chunk, in order, in memory: for small corpora and tests (`iter_chunks` streams)."
     heads, rows = [], []
-    for c in chunks:
-        h, *rs = read_jsonl(wd/"chunks"/f"{c['name']}.jsonl")
-        heads.append(h); rows += rs
+    for h, rs in iter_chunks(cfg, model): heads.append(h); rows += rs
     return heads, rows

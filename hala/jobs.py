@@ -7,16 +7,16 @@ Docs: https://github.com/hala-recipe/hala/jobs.html.md"""
 # %% ../nbs/00q_jobs.ipynb #a85efc63
 from __future__ import annotations
 
-import hashlib, json, time
+import hashlib, itertools, json, os, shutil, sqlite3, time
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
 from .base import HalaError, is_hub_id, read_jsonl, write_json_atomic, write_jsonl
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'JOB_FORMAT', 'check_request', 'encode_requests', 'request_settings', 'Job', 'Backend', 'too_long',
-           'split_requests', 'shard_results', 'run_shards', 'run_job', 'finished_job', 'log_engine', 'engine_runs',
-           'model_fingerprint', 'job_dir']
+           'split_requests', 'shard_results', 'run_shards', 'generate_job', 'run_job', 'finished_job', 'log_engine',
+           'engine_runs', 'model_fingerprint', 'job_dir']
 
 # %% ../nbs/00q_jobs.ipynb #9efee6df
 DEFAULTS = {"max_new_tokens": 128, "temperature": 0.0, "top_p": 1.0, "ignore_eos": False}
@@ -64,53 +64,78 @@ def request_settings(r: dict) -> dict:
     return {k: r.get(k, v) for k, v in DEFAULTS.items()}
 
 # %% ../nbs/00q_jobs.ipynb #c64e069b
-def _digest(requests: list) -> str:
-    h = hashlib.sha256()
-    for r in requests: h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode()); h.update(b"\n")
-    return h.hexdigest()[:16]
+class _Digest:
+    "The digest of a stream of requests, taken one request at a time (a job's identity, whatever its size)."
+    def __init__(self): self.h = hashlib.sha256()
+    def add(self, r) -> None: self.h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode()); self.h.update(b"\n")
+    def hex(self) -> str: return self.h.hexdigest()[:16]
+
+def _digest(requests: Iterable) -> str:
+    d = _Digest()
+    for r in requests: d.add(r)
+    return d.hex()
+
+def _parts(items: Iterable, n: int) -> Iterator[list]:
+    "`items` in lists of `n` (the last one shorter), read lazily."
+    it = iter(items)
+    while part := list(itertools.islice(it, n)): yield part
+
+class _SeenIds:
+    "Request ids met so far, in a SQLite file beside the job (its page cache is bounded): duplicates found in bounded memory at any job size."
+    def __init__(self, path: Path):
+        self.path = Path(path); self.path.unlink(missing_ok=True)
+        self.db = sqlite3.connect(str(self.path)); self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY)")
+    def add(self, ids: list[str]) -> list[str]:
+        "Add `ids`; return those met before (here or earlier)."
+        with self.db: dup = {i for i in ids if self.db.execute("INSERT OR IGNORE INTO ids VALUES (?)", (i,)).rowcount == 0}
+        return sorted(dup)
+    def close(self): self.db.close(); self.path.unlink(missing_ok=True)
 
 JOB_FORMAT = 2  # request shards hold token ids (`encode_requests`)
 
 class Job:
-    "A generation job in a folder: request shards written once, result shards written as they finish."
-    def __init__(self, job_dir: Path, requests: Sequence[dict], shard_size: int = 64,
+    "A generation job in a folder: request shards written once, as the requests stream in, result shards written as they finish."
+    def __init__(self, job_dir: Path,
+                 requests: Iterable[dict],  # a list or any iterable (a generator streams: only one shard is held at a time)
+                 shard_size: int = 64,
                  encode=None):  # each shard's requests pass through it as they are written (`run_job`: `encode_requests`)
-        self.dir = Path(job_dir)
-        ids = [r.get("id") if isinstance(r, dict) else None for r in requests]
-        seen, dup = set(), set()
-        for i in ids:
-            if isinstance(i, str): (dup if i in seen else seen).add(i)
-        if dup: raise HalaError(f"duplicate request ids: {', '.join(sorted(map(str, dup))[:5])}")
-        digest = _digest(list(requests))
-        meta = self.dir/"job.json"
-        if meta.exists():
+        self.dir, meta = Path(job_dir), Path(job_dir)/"job.json"
+        if meta.exists():  # the folder's job: the same requests, or an error (read one at a time for the digest)
             old = json.loads(meta.read_text(encoding="utf-8"))
+            digest = _digest(requests)
             if old["digest"] != digest:
                 raise HalaError(f"{self.dir} holds another job (digest {old['digest']} != {digest}); use a new folder")
             if old.get("format") != JOB_FORMAT:
                 raise HalaError(f"{self.dir} holds a job of an older format (requests as text, not token ids); use a new folder")
-            self.n_shards = old["n_shards"]
-        else:
-            (self.dir/"requests").mkdir(parents=True, exist_ok=True)
-            (self.dir/"results").mkdir(exist_ok=True)
-            self.n_shards = max(1, -(-len(requests) // shard_size))
-            for s in range(self.n_shards):
-                part = list(requests[s * shard_size:(s + 1) * shard_size])
+            self.n_shards, self.n_requests, self.shard_size = old["n_shards"], old["n_requests"], old["shard_size"]
+            return
+        (self.dir/"requests").mkdir(parents=True, exist_ok=True)
+        (self.dir/"results").mkdir(exist_ok=True)
+        d, seen, n, s = _Digest(), _SeenIds(self.dir/".ids.sqlite"), 0, 0
+        try:
+            for s, part in enumerate(_parts(requests, shard_size)):
+                if dup := seen.add([r["id"] for r in part if isinstance(r, dict) and isinstance(r.get("id"), str)]):
+                    shutil.rmtree(self.dir/"requests", ignore_errors=True)  # no half-written job is left behind
+                    raise HalaError(f"duplicate request ids: {', '.join(dup[:5])}")
+                for r in part: d.add(r)
                 write_jsonl(self.request_path(s), encode(part) if encode else part)
-            write_json_atomic(meta, {"digest": digest, "format": JOB_FORMAT, "n_requests": len(requests), "n_shards": self.n_shards,
-                                     "shard_size": shard_size})
-        self.n_requests = len(requests)
+                n += len(part)
+        finally: seen.close()
+        if n == 0: write_jsonl(self.request_path(0), [])  # an empty job has one empty shard
+        self.n_shards, self.n_requests, self.shard_size = max(1, -(-n // shard_size)), n, shard_size
+        write_json_atomic(meta, {"digest": d.hex(), "format": JOB_FORMAT, "n_requests": n, "n_shards": self.n_shards, "shard_size": shard_size})
 
     @classmethod
     def open(cls, job_dir: Path) -> "Job":
         "An existing job folder as the constructor wrote it (what a worker process does with the folder it is given)."
         meta = json.loads((Path(job_dir)/"job.json").read_text(encoding="utf-8"))
         job = cls.__new__(cls)  # the requests are on disk already: nothing to check or write
-        job.dir, job.n_shards, job.n_requests = Path(job_dir), meta["n_shards"], meta["n_requests"]
+        job.dir, job.n_shards, job.n_requests, job.shard_size = Path(job_dir), meta["n_shards"], meta["n_requests"], meta["shard_size"]
         return job
 
     def request_path(self, s: int) -> Path: return self.dir/"requests"/f"shard-{s:05d}.jsonl"
     def result_path(self, s: int) -> Path: return self.dir/"results"/f"shard-{s:05d}.jsonl"
+    def shard_len(self, s: int) -> int: return max(0, min(self.shard_size, self.n_requests - s * self.shard_size))
     def pending(self) -> list[int]:
         "Shards with no result file yet."
         return [s for s in range(self.n_shards) if not self.result_path(s).exists()]
@@ -118,14 +143,23 @@ class Job:
     def all_requests(self) -> list[dict]: return [r for s in range(self.n_shards) for r in self.requests(s)]
     def save(self, s: int, results: list[dict]): write_jsonl(self.result_path(s), results)
 
+    def results(self, s: int) -> list[dict]:
+        "Shard `s`'s results, checked: one per request of the shard."
+        if not self.result_path(s).exists(): raise HalaError(f"job {self.dir}: shard {s} has no results yet")
+        rows = read_jsonl(self.result_path(s))
+        if len(rows) != self.shard_len(s): raise HalaError(f"job {self.dir}: shard {s} has {len(rows)} results for {self.shard_len(s)} requests")
+        return rows
+
+    def iter_results(self) -> Iterator[dict]:
+        "Every result, shard by shard, in request order: what a job of any size is read with (one shard in memory at a time)."
+        for s in range(self.n_shards): yield from self.results(s)
+
     def collect(self) -> dict[str, dict]:
-        "All results keyed by id; checks that every request has exactly one."
+        "All results keyed by id (for jobs that fit in memory; `iter_results` streams); checks that every request has exactly one."
         out = {}
-        for s in range(self.n_shards):
-            if not self.result_path(s).exists(): raise HalaError(f"job {self.dir}: shard {s} has no results yet")
-            for r in read_jsonl(self.result_path(s)):
-                if r["id"] in out: raise HalaError(f"job {self.dir}: duplicate result for id {r['id']}")
-                out[r["id"]] = r
+        for r in self.iter_results():
+            if r["id"] in out: raise HalaError(f"job {self.dir}: duplicate result for id {r['id']}")
+            out[r["id"]] = r
         if len(out) != self.n_requests: raise HalaError(f"job {self.dir}: {len(out)} results for {self.n_requests} requests")
         return out
 
@@ -171,17 +205,18 @@ def run_shards(job: Job, backend, on_shard) -> None:
         job.save(s, res)
         on_shard(res)
 
-def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
-            job_dir: Path,  # the job's folder; rerunning with the same requests resumes it
-            backend,  # what generates: a per-shard `generate(requests)` or a whole-job `run(job, on_shard)`
-            shard_size: int = 64,  # requests per shard (the unit of resumption)
-            progress: bool = True,  # tqdm bar with requests/s and tokens/s
-           ) -> dict[str, dict]:
-    "Generate results for `requests` in a resumable, sharded job folder (requests encoded once with the backend's tokenizer); returns {id: result}."
+def generate_job(requests: Iterable[dict],  # request dicts (see `check_request`): a list, or a generator for a job of any size
+                 job_dir: Path,  # the job's folder; rerunning with the same requests resumes it
+                 backend,  # what generates: a per-shard `generate(requests)` or a whole-job `run(job, on_shard)`
+                 shard_size: int = 64,  # requests per shard (the unit of resumption)
+                 progress: bool = True,  # tqdm bar with requests/s and tokens/s
+                ) -> Job:
+    "Generate results for `requests` in a resumable, sharded job folder (requests encoded shard by shard with the backend's tokenizer as they are written); returns the finished `Job`, whose results are read shard by shard (`Job.iter_results`). Nothing here holds more than a shard."
     from tqdm.auto import tqdm
     tok = backend.tokenizer
-    job = Job(job_dir, list(requests), shard_size, encode=lambda part: encode_requests(tok, part))  # encoded shard by shard as written
-    done = job.n_requests - sum(len(job.requests(s)) for s in job.pending())
+    job = Job(job_dir, requests, shard_size, encode=lambda part: encode_requests(tok, part))
+    pending = job.pending()
+    done = job.n_requests - sum(job.shard_len(s) for s in pending)
     bar = tqdm(total=job.n_requests, initial=done, desc=f"generate ({backend.name})", unit="req", disable=not progress)
     t0, toks = time.time(), [0]
     def on_shard(res: list[dict]):
@@ -190,14 +225,24 @@ def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
         el = max(time.time() - t0, 1e-9)
         bar.set_postfix_str(f"{(bar.n - done) / el:.1f} req/s, {toks[0] / el:.0f} tok/s")
     try:
-        if job.pending(): (backend.run if hasattr(backend, "run") else lambda j, f: run_shards(j, backend, f))(job, on_shard)
+        if pending: (backend.run if hasattr(backend, "run") else lambda j, f: run_shards(j, backend, f))(job, on_shard)
     finally: bar.close()
-    return job.collect()
+    if left := job.pending(): raise HalaError(f"job {job.dir}: {len(left)} of {job.n_shards} shards have no results after the run (first: {left[0]})")
+    return job
 
-def finished_job(job_dir: Path, requests: Sequence[dict]) -> Optional[dict[str, dict]]:
+def run_job(requests: Sequence[dict],  # request dicts (see `check_request`)
+            job_dir: Path,  # the job's folder; rerunning with the same requests resumes it
+            backend,  # what generates: a per-shard `generate(requests)` or a whole-job `run(job, on_shard)`
+            shard_size: int = 64,  # requests per shard (the unit of resumption)
+            progress: bool = True,  # tqdm bar with requests/s and tokens/s
+           ) -> dict[str, dict]:
+    "`generate_job`, its results returned keyed by id: for jobs whose results fit in memory (a corpus streams them instead)."
+    return generate_job(requests, job_dir, backend, shard_size, progress).collect()
+
+def finished_job(job_dir: Path, requests: Iterable[dict]) -> Optional[dict[str, dict]]:
     "The results of a complete job folder that holds exactly `requests` (`run_job`'s return), else None; nothing is written and no model loaded."
     if not (Path(job_dir)/"job.json").exists(): return None
-    job = Job(job_dir, list(requests))  # refuses a folder that holds other requests
+    job = Job(job_dir, requests)  # refuses a folder that holds other requests
     return None if job.pending() else job.collect()
 
 # %% ../nbs/00q_jobs.ipynb #0387aa33
@@ -223,7 +268,7 @@ def model_fingerprint(ref: str) -> str:
     files = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in p.iterdir() if f.is_file())
     return _digest([{"files": files}])
 
-def job_dir(root: Path, name: str, requests: Sequence[dict], **ident) -> Path:
+def job_dir(root: Path, name: str, requests: Iterable[dict], **ident) -> Path:
     "A job folder under `root` named by `name` and a digest of the requests and `ident` (model, dtype, ...); a local model counts by its fingerprint."
     ident = {k: model_fingerprint(v) if isinstance(v, (str, Path)) and Path(str(v)).is_dir() else v for k, v in ident.items()}
-    return Path(root)/"jobs"/f"{name}-{_digest([*requests, ident, {'job_format': JOB_FORMAT}])[:10]}"
+    return Path(root)/"jobs"/f"{name}-{_digest(itertools.chain(requests, [ident, {'job_format': JOB_FORMAT}]))[:10]}"
