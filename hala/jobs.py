@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/jobs.html.md"""
 # %% ../nbs/00q_jobs.ipynb #a85efc63
 from __future__ import annotations
 
-import hashlib, itertools, json, os, shutil, sqlite3, time
+import hashlib, itertools, json, shutil, sqlite3, time
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
