@@ -7,12 +7,12 @@ Docs: https://github.com/hala-recipe/hala/engine.html.md"""
 # %% ../nbs/00c_engine.ipynb #3e81ec70
 from __future__ import annotations
 
-import json, os, time
+import functools, json, os, resource, shutil, time, uuid
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import HalaError, read_jsonl, write_json_atomic
-from .jobs import encode_requests, Job, log_engine, request_settings, run_job, shard_results, split_requests
+from .base import HalaError, read_jsonl, write_json_atomic, write_jsonl
+from .jobs import check_request, encode_requests, Job, log_engine, request_settings, run_job, shard_results, split_requests, too_long
 
 # %% auto #0
 __all__ = ['attention_for', 'load_causal_lm', 'TransformersBackend', 'engine_window', 'vllm_worker_main', 'closed_loop',
@@ -315,65 +315,114 @@ def ray_processor_config(model: str, dtype: str, max_model_len: int, gpu_memory_
                                      log_engine_metrics=False,  # else vLLM's metrics wrapper imports ray.serve
                                      placement_group_config=placement)
 
-def _ray_row(row: dict) -> dict:
-    "A processor output row as the driver keeps it."
-    return {"shard": int(row["shard"]), "rid": row["rid"], "token_ids": [int(t) for t in row["generated_tokens"]],  # plain lists: a block of them
-            "prompt_tokens": int(row["num_input_tokens"]), "max_new_tokens": int(row["max_new_tokens"]), "ignore_eos": bool(row["ignore_eos"]),
-            **{k: float((row.get("metrics") or {}).get(k, float("nan"))) for k in ("scheduled_ts", "last_token_ts")}}  # the engine's timestamps
+@functools.lru_cache(maxsize=None)
+def _decoder(model: str):
+    "(tokenizer, stop token ids) of `model`, loaded once per Ray worker process: the text is decoded there from the engine's ids (`_sampling`)."
+    from transformers import AutoTokenizer, GenerationConfig
+    try: eos = GenerationConfig.from_pretrained(model).eos_token_id
+    except OSError: eos = None
+    return AutoTokenizer.from_pretrained(model), frozenset(eos if isinstance(eos, list) else [] if eos is None else [eos])
+
+def _ray_prepare(max_model_len: int, skip: frozenset):
+    "Ray Data's step from a request shard's line (`read_text` with its path) to the processor's row, run in Ray's workers: requests with no engine work (malformed, too long: the driver answers them) and those an earlier run answered (`skip`) give no row."
+    def prep(line: dict) -> list[dict]:
+        r = json.loads(line["text"])
+        if check_request(r) is not None or r["id"] in skip: return []
+        st = request_settings(r)
+        if too_long(len(r["prompt_ids"]), st["max_new_tokens"], max_model_len): return []
+        return [{"shard": int(Path(line["path"]).stem.split("-")[1]), "rid": r["id"], "tokenized_prompt": r["prompt_ids"],
+                 "sampling_params": _sampling(st), "max_new_tokens": st["max_new_tokens"], "ignore_eos": st["ignore_eos"]}]
+    return prep
+
+def _ray_result(model: str):
+    "The processor's postprocess, run in Ray's workers: an engine output row as the job's result row (text decoded there), with its shard and the engine's two timestamps."
+    def post(row: dict) -> dict:
+        from hala.textgen import decode_text
+        tok, stops = _decoder(model)
+        ids = [int(t) for t in row["generated_tokens"]]
+        stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (bool(ids) and ids[-1] in stops))
+        m = row.get("metrics") or {}
+        return {"shard": int(row["shard"]), "id": row["rid"], "text": decode_text(tok, ids), "token_ids": ids, "prompt_tokens": int(row["num_input_tokens"]),
+                "new_tokens": len(ids), "finish": "stop" if stop else "length",
+                **{k: float(m.get(k, float("nan"))) for k in ("scheduled_ts", "last_token_ts")}}  # the engine window's ends
+    return post
+
+def _fake_engine(seconds_per_row: float):
+    "What `--engine fake` puts in vLLM's place (benchmarks and tests of the driver): each request's prompt ids repeated up to its `max_new_tokens`, with the fields and timestamps of vLLM's stage."
+    def gen(row: dict) -> dict:
+        t = time.time(); time.sleep(seconds_per_row)
+        p, n = [int(x) for x in row["tokenized_prompt"]], int(row["max_new_tokens"])
+        return {**row, "generated_tokens": (p * (n // max(1, len(p)) + 1))[:n], "num_input_tokens": len(p),
+                "metrics": {"scheduled_ts": t, "last_token_ts": time.time()}}
+    return gen
+
+def _parts_dir(job: Job, s: int) -> Path: return job.dir/"parts"/f"shard-{s:05d}"
+
+def _finish_shard(job: Job, s: int) -> None:
+    "Write shard `s`'s results from its parts (the blocks that answered it, the failures answered before the engine), in request order; then drop the parts."
+    part = _parts_dir(job, s)
+    got = {r["id"]: r for f in sorted(part.glob("*.jsonl")) for r in read_jsonl(f)} if part.exists() else {}
+    job.save(s, shard_results(job.requests(s), got, s))
+    shutil.rmtree(part, ignore_errors=True)
 
 def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
-    "Entry point of the Ray driver (run under the vLLM environment's Python): a job's pending shards through Ray Data's vLLM processor, each shard written once complete."
+    """Entry point of the Ray driver (run under the vLLM environment's Python). Ray Data reads the job's pending request shards
+    itself and its workers make the engine's rows and the result rows (decoded there); the driver holds block references and a
+    count per pending shard. Each finished block's answers are written at once, per shard (`parts/`, atomic files naming the
+    requests they answer), and a shard's result file is written once all of its requests are answered: a kill loses at most the
+    blocks in flight, and a rerun skips every request already answered."""
     ap = _engine_parser("hala-ray-driver")
     ap.add_argument("--replicas", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64); ap.add_argument("--device", default="cuda")
     ap.add_argument("--address", default=None); ap.add_argument("--num-cpus", type=int, default=None)
+    ap.add_argument("--engine", choices=("vllm", "fake"), default="vllm")  # fake: `_fake_engine`, for benchmarks and tests of the driver
+    ap.add_argument("--fake-seconds-per-row", type=float, default=0.0)
     a = ap.parse_args(argv)
     t0 = time.time()
     job = Job.open(a.job_dir)
     pending = job.pending()
     if not pending: return 0
-    reqs, gen, need, rows = {}, {}, {}, []
-    for s in pending:
-        reqs[s] = job.requests(s)
-        ok, gen[s] = split_requests(reqs[s], a.max_model_len)
-        need[s] = len(ok)
-        rows += [{"shard": s, "rid": r["id"], "tokenized_prompt": r["prompt_ids"], "sampling_params": _sampling(request_settings(r)),
-                  "max_new_tokens": request_settings(r)["max_new_tokens"], "ignore_eos": request_settings(r)["ignore_eos"]} for r in ok]
-    for s in pending:
-        if need[s] == 0: job.save(s, shard_results(reqs[s], gen[s], s))  # nothing to generate: answered now
-    if not rows: return 0
+    need, skip = {}, set()
+    for s in pending:  # one shard at a time: answer what needs no engine, count what does, skip what an earlier run's blocks answered
+        ok, failed = split_requests(job.requests(s), a.max_model_len)
+        part = _parts_dir(job, s)
+        if failed: write_jsonl(part/"failed.jsonl", list(failed.values()))
+        answered = {r["id"] for f in part.glob("block-*.jsonl") for r in read_jsonl(f)} if part.exists() else set()
+        skip |= answered
+        need[s] = sum(r["id"] not in answered for r in ok)
+        if need[s] == 0: _finish_shard(job, s); del need[s]
+    if not need: return 0
     import ray
-    from transformers import AutoTokenizer, GenerationConfig
-    from hala.textgen import decode_text
-    tok = AutoTokenizer.from_pretrained(a.model)  # text is decoded here from the ids (`_sampling`)
-    try: eos = GenerationConfig.from_pretrained(a.model).eos_token_id
-    except OSError: eos = None
-    stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
     address = a.address or os.environ.get("RAY_ADDRESS") or None
     if not address: os.environ.setdefault("RAY_worker_niceness", "0")  # Ray runs its workers (the engine among them) at nice 15, below its own control processes; a Ray of this job's own keeps them level
     ray.init(address=address or "local",  # "local": a Ray instance of this job's own, never one left running on this machine
              include_dashboard=False, log_to_driver=False, **({} if address else {"num_cpus": a.num_cpus}))
-    from ray.data.llm import build_processor
-    cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
-                               a.replicas, a.batch_size, a.device, a.max_num_batched_tokens)
-    proc = build_processor(cfg, postprocess=_ray_row)
-    done = {s: 0 for s in pending}
-    first, toks, stats = None, 0, []
-    data = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // a.batch_size))  # one block per engine batch: by default Ray cuts 200 blocks of a few rows each, every one a task of its own in the processor's row maps
-    for block in proc(data).iter_batches(batch_size=None, batch_format="pandas"):  # blocks as they finish
-        block = block.to_dict("records")
+    data = ray.data.read_text([str(job.request_path(s)) for s in need], include_paths=True).flat_map(_ray_prepare(a.max_model_len, frozenset(skip)))
+    post = _ray_result(a.model)
+    if a.engine == "vllm":
+        from ray.data.llm import build_processor
+        cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
+                                   a.replicas, a.batch_size, a.device, a.max_num_batched_tokens)
+        out = build_processor(cfg, postprocess=post)(data)
+    else: out = data.map(_fake_engine(a.fake_seconds_per_row)).map(post)
+    run, first, toks, n, lo, hi = uuid.uuid4().hex[:8], None, 0, 0, float("inf"), float("-inf")
+    for k, block in enumerate(out.iter_batches(batch_size=None, batch_format="pyarrow")):  # blocks as they finish
         if first is None: first = time.time()
-        for row in block:
-            s, ids = int(row["shard"]), [int(t) for t in row["token_ids"]]
-            stop = not row["ignore_eos"] and (len(ids) < row["max_new_tokens"] or (ids and ids[-1] in stops))
-            gen[s][row["rid"]] = {"id": row["rid"], "text": decode_text(tok, ids), "token_ids": ids, "prompt_tokens": int(row["prompt_tokens"]),
-                                  "new_tokens": len(ids), "finish": "stop" if stop else "length"}
-            toks += len(ids); done[s] += 1; stats.append(row)  # its engine timestamps (engine_window)
-            if done[s] == need[s]: job.save(s, shard_results(reqs[s], gen[s], s))  # whole shards only: a kill loses no result
+        by_shard = {}
+        for row in block.to_pylist():
+            lo, hi = min(lo, row.pop("scheduled_ts")), max(hi, row.pop("last_token_ts"))  # the engine window: its two ends, not the rows
+            by_shard.setdefault(row.pop("shard"), []).append(row)
+            toks += row["new_tokens"]; n += 1
+        for s, rows in by_shard.items():
+            write_jsonl(_parts_dir(job, s)/f"block-{run}-{k:06d}.jsonl", rows)  # on disk before it counts
+            need[s] -= len(rows)
+            if need[s] == 0: _finish_shard(job, s); del need[s]  # a shard's state goes once it is written
     end = time.time()
-    log_engine(job, engine="ray", startups=a.replicas, startup_s=round(first - t0, 3), generate_s=round(end - first, 3),  # start-up: to the first block
-               new_tokens=toks, engine_s=round(engine_window(stats), 3))
+    log_engine(job, engine="ray" if a.engine == "vllm" else "ray-fake", startups=a.replicas, startup_s=round((first or end) - t0, 3),  # start-up: to the first block
+               generate_s=round(end - (first or end), 3), new_tokens=toks, requests=n, engine_s=round(hi - lo, 3) if n else float("nan"),
+               driver_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     ray.shutdown()
+    if need: raise HalaError(f"ray driver: {sum(need.values())} requests of {len(need)} shards came back unanswered (first shard {min(need)})")
     return 0
 
 class RayBackend(_WorkerBackend):
