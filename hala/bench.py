@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .base import write_json_atomic
-from .jobs import encode_requests, engine_runs, Job, request_settings, run_job
+from .jobs import encode_requests, engine_runs, Job, request_settings, run_job, split_requests
 from .engine import _engine_argv, _engine_parser, _llm, _sampling, _WorkerBackend, engine_window, RayBackend, TransformersBackend, VLLMBackend
 
 # %% auto #0
-__all__ = ['bare_decode', 'bench_generate', 'vllm_bare_main', 'bench_vllm']
+__all__ = ['SCALE_TOKENIZER', 'bare_decode', 'bench_generate', 'vllm_bare_main', 'bench_vllm', 'EchoBackend', 'scale_source',
+           'scale_profile', 'scale_corpus_main', 'scale_ray_point', 'bench_scale', 'plot_scale']
 
 # %% ../nbs/00r_bench.ipynb #090209e8
 def bare_decode(model, tok, prompts: Sequence, new_tokens: int, batch_size: int) -> int:
@@ -129,4 +130,118 @@ def bench_vllm(model: str, tok, messages: Sequence[list], new_tokens: int = 32, 
                       "and round, the paths in turn (bare, plain, Ray) in each round; a ratio is taken within a round; every number is the median over the "
                       "rounds (per_round: each round's); start-up: engine creation (bare, plain) or until Ray's first block")
     return res
+
+
+# %% ../nbs/00r_bench.ipynb #scale02cd
+class EchoBackend:
+    "A stand-in engine, for measuring what surrounds generation (`hala bench scale`, the memory test of the corpus path): each request's prompt ids repeated up to its `max_new_tokens`, decoded as every backend decodes; no model."
+    name = "echo"
+    def __init__(self, tokenizer): self.tokenizer = tokenizer
+    def generate(self, requests: list[dict]) -> list[dict]:
+        from hala.textgen import decode_text
+        ok, out = split_requests(requests, 10**9)
+        for r in ok:
+            p, n = r["prompt_ids"], request_settings(r)["max_new_tokens"]
+            ids = (p * (n // max(1, len(p)) + 1))[:n]
+            out[r["id"]] = {"id": r["id"], "text": decode_text(self.tokenizer, ids), "token_ids": ids, "prompt_tokens": len(p),
+                            "new_tokens": len(ids), "finish": "length"}
+        return [out[r["id"]] for r in requests]
+
+SCALE_TOKENIZER = "data/lm_eval/fixtures/tokenizers/lfm2"  # the pico LFM2 stand-in's tokenizer and chat template (the translator's family)
+
+def scale_source(path: Path, segments: int) -> Path:
+    "A JSONL source of `segments // 2` two-turn chats, every turn one unique English sentence: one prose segment, one request."
+    words = "how does the river near the old town change in spring when the snow melts and the fields fill with water".split()
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(segments // 2):
+            f.write(json.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": f"Question {2 * i}: {' '.join(words[:16])}?"},
+                                                            {"role": "assistant", "content": f"Answer {2 * i + 1}: {' '.join(words[3:])}."}]}) + "\n")
+    return Path(path)
+
+def scale_profile(d: Path, source: Path, tokenizer: str, chunk_records: int = 4096, shard_size: int = 4096):
+    "The toy profile with its corpus replaced by `source` and its translator by `tokenizer` (a folder), at the paper's chunk and shard sizes, in folder `d`."
+    from hala.core import load_profile
+    return load_profile("toy", [f"run_root={d}/runs", f"results_root={d}/results", f"models.corpus_translator={tokenizer}",
+                                f"corpus.chunk_records={chunk_records}", f"engine.shard_size={shard_size}",
+                                f"corpus.sources=[{{name: scale, id: {source}, config: null, split: train, limit: null, format: messages, fields: {{}}}}]"])
+
+def _peak_rss_mb() -> float:
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+def scale_corpus_main(argv: Optional[Sequence[str]] = None) -> int:
+    "One corpus point of `hala bench scale`, run in a process of its own: `translate_corpus` with `EchoBackend` over `scale_source(--requests)`; prints `{requests, seconds, peak_rss_mb, peak_rss_before_mb}` as JSON."
+    import argparse
+    ap = argparse.ArgumentParser(prog="hala-scale-corpus")
+    ap.add_argument("dir"); ap.add_argument("--requests", type=int, required=True); ap.add_argument("--tokenizer", default=SCALE_TOKENIZER)
+    a = ap.parse_args(argv)
+    from transformers import AutoTokenizer
+    from hala.corpus import translate_corpus
+    d = Path(a.dir); d.mkdir(parents=True, exist_ok=True)
+    cfg = scale_profile(d, scale_source(d/"source.jsonl", a.requests), a.tokenizer)
+    before = _peak_rss_mb()
+    t0 = time.perf_counter()
+    res = translate_corpus(cfg, progress=False, backend=EchoBackend(AutoTokenizer.from_pretrained(a.tokenizer)))
+    print(json.dumps({"requests": res["requests"], "seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": _peak_rss_mb(), "peak_rss_before_mb": before}))
+    return 0
+
+def scale_ray_point(d: Path, requests: int, tokenizer: str, python: Path, prompt_tokens: int = 150, new_tokens: int = 150, shard_size: int = 4096) -> dict:
+    "One Ray driver point: a job of `requests` prompts (`prompt_tokens` ids each, answered with `new_tokens`) run by `ray_driver_main --engine fake` under `python`; `{requests, seconds, startup_s, generate_s, peak_rss_mb}` from its engine record."
+    import subprocess
+    from transformers import AutoTokenizer
+    v = len(AutoTokenizer.from_pretrained(tokenizer))
+    reqs = ({"id": f"q{i}", "prompt_ids": [(i * 7 + k * 13) % v for k in range(prompt_tokens)], "max_new_tokens": new_tokens, "ignore_eos": True}
+            for i in range(requests))
+    job = Job(Path(d)/"job", reqs, shard_size)
+    code = "import sys; from hala.engine import ray_driver_main; sys.exit(ray_driver_main(sys.argv[1:]))"
+    t0 = time.perf_counter()
+    with open(Path(d)/"driver.log", "w") as log:
+        rc = subprocess.run([str(python), "-c", code, str(job.dir), "--model", str(tokenizer), "--engine", "fake", "--device", "cpu",
+                             "--num-cpus", "2", "--max-model-len", str(prompt_tokens + new_tokens), "--batch-size", "1024"], stdout=log, stderr=subprocess.STDOUT).returncode
+    if rc != 0: raise RuntimeError(f"ray driver exited with {rc}: see {Path(d)/'driver.log'}")
+    e = engine_runs(job.dir)[-1]
+    return {"requests": e["requests"], "seconds": round(time.perf_counter() - t0, 2), "startup_s": e["startup_s"], "generate_s": e["generate_s"],
+            "peak_rss_mb": e["driver_peak_rss_mb"]}
+
+def bench_scale(sizes: Sequence[int] = (10_000, 100_000, 1_000_000), tokenizer: str = SCALE_TOKENIZER,
+                python: Optional[Path] = None,  # the vLLM environment's Python, for the Ray driver (None: the corpus path alone)
+                work: Optional[Path] = None,  # a scratch folder (default: a temporary one)
+                progress: bool = True) -> dict:
+    "`hala bench scale`: peak RSS and glue time per request of the corpus path and the Ray driver at each job size in `sizes`."
+    import shutil, subprocess, sys, tempfile
+    out = {"sizes": list(sizes), "corpus": [], "ray": []}
+    root = Path(work or tempfile.mkdtemp(prefix="hala-scale-"))
+    try:
+        for n in sizes:
+            d = root/f"corpus-{n}"; shutil.rmtree(d, ignore_errors=True)
+            r = subprocess.run([sys.executable, "-c", "import sys; from hala.bench import scale_corpus_main; sys.exit(scale_corpus_main(sys.argv[1:]))",
+                                str(d), "--requests", str(n), "--tokenizer", str(tokenizer)], capture_output=True, text=True)
+            if r.returncode != 0: raise RuntimeError(f"corpus point {n}: {r.stderr[-2000:]}")
+            p = json.loads(r.stdout.strip().splitlines()[-1]); p["us_per_request"] = round(1e6 * p["seconds"] / max(1, p["requests"]), 1)
+            out["corpus"].append(p); shutil.rmtree(d, ignore_errors=True)
+            if progress: print(f"corpus {n:>9,}: {p['requests']:,} requests, {p['seconds']:.1f} s, {p['us_per_request']} us/request, peak RSS {p['peak_rss_mb']} MB", flush=True)
+            if python:
+                d = root/f"ray-{n}"; shutil.rmtree(d, ignore_errors=True); d.mkdir(parents=True)
+                p = scale_ray_point(d, n, tokenizer, python); p["us_per_request"] = round(1e6 * p["generate_s"] / max(1, p["requests"]), 1)
+                out["ray"].append(p); shutil.rmtree(d, ignore_errors=True)
+                if progress: print(f"ray    {n:>9,}: {p['requests']:,} requests, start-up {p['startup_s']:.1f} s, then {p['us_per_request']} us/request, driver peak RSS {p['peak_rss_mb']} MB", flush=True)
+    finally:
+        if work is None: shutil.rmtree(root, ignore_errors=True)
+    return out
+
+def plot_scale(res: dict, path: Path) -> Path:
+    "The benchmark's figure: peak RSS and glue time per request against job size, one line per path."
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for key, label in (("corpus", "corpus path (main process)"), ("ray", "Ray driver")):
+        pts = res.get(key) or []
+        if not pts: continue
+        a.plot([p["requests"] for p in pts], [p["peak_rss_mb"] for p in pts], "o-", label=label)
+        b.plot([p["requests"] for p in pts], [p["us_per_request"] for p in pts], "o-", label=label)
+    for ax, yl in ((a, "peak RSS (MB)"), (b, "glue time per request (µs)")):
+        ax.set_xscale("log"); ax.set_xlabel("requests in the job"); ax.set_ylabel(yl); ax.set_ylim(bottom=0); ax.grid(alpha=0.3); ax.legend()
+    a.set_title("Memory against job size"); b.set_title("Time per request against job size")
+    fig.tight_layout(); Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120); plt.close(fig)
+    return Path(path)
 

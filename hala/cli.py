@@ -17,9 +17,9 @@ from .layout import stage_done, stage_names, manifest_path, read_manifest, stage
 from .hub import setup_env
 
 # %% auto #0
-__all__ = ['LIGHTEVAL_ENV', 'select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_fp8_gemm',
-           'translate_command', 'hub_command', 'docs_command', 'pin_command', 'lighteval_fixture_command',
-           'check_command', 'verify_command', 'audit_command', 'main']
+__all__ = ['LIGHTEVAL_ENV', 'select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_scale_command',
+           'bench_fp8_gemm', 'translate_command', 'hub_command', 'docs_command', 'pin_command',
+           'lighteval_fixture_command', 'check_command', 'verify_command', 'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -149,6 +149,25 @@ def bench(profile: str = "toy", overrides: Sequence[str] = (), requests: int = 6
     return res
 
 # %% ../nbs/00a_cli.ipynb #6048d95e
+def bench_scale_command(profile: str = "toy", overrides: Sequence[str] = (), sizes: Sequence[int] = (10_000, 100_000, 1_000_000),
+                        ray: bool = True) -> dict:
+    "Run `hala.bench.bench_scale` (the corpus path, and the Ray driver under the vLLM environment unless `ray` is False); save `bench/scale.json` and its figure `bench/scale.png` in the profile's results."
+    import os
+    from hala.base import write_json_atomic
+    if not sizes or any(n < 2 for n in sizes): raise HalaError(f"--sizes must be job sizes of at least 2 requests, got {list(sizes)}")
+    cfg = load_profile(profile, list(overrides))
+    py = cfg.path(cfg.engine.vllm_python)
+    if ray and not py.exists(): raise HalaError(f"bench scale runs the Ray driver under the vLLM environment, and {py} does not exist: create it (README, 'The vLLM environment') or pass --no-ray")
+    from hala.bench import bench_scale, plot_scale
+    res = bench_scale(list(sizes), python=py if ray else None)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "") if os.path.exists("/proc/cpuinfo") else ""
+    res.update(machine=cpu, cpus=os.cpu_count(),
+               note="peak RSS of the process (corpus: translate_corpus in a process of its own; ray: the driver), glue time per request (ray: after the first block, start-up apart); a stand-in engine, so what is timed is ours")
+    out = cfg.results_dir/"bench"/"scale.json"; out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, res)
+    print(f"-> {out}, {plot_scale(res, out.with_suffix('.png'))}")
+    return res
+
 def bench_fp8_gemm(profile: str = "toy", overrides: Sequence[str] = (), hidden: int = 12288, width: int = 36864,
                    batches: Sequence[int] = (1, 16, 64, 256, 1024)) -> list:
     "Time BF16 vs FP8_DYNAMIC GEMMs (`hala.teacher.fp8_gemm_bench`) on this machine's GPU (or CPU); print and save."
@@ -287,8 +306,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="rerun stages even when they are up to date")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     b = sub.add_parser("bench", help="benchmarks (timings live here, not in tests)")
-    b.add_argument("what", choices=["generate", "fp8-gemm"],
-                   help="generate: engine vs naive loop vs the limit (and --vllm: bare vLLM vs our vLLM and Ray paths); fp8-gemm: FP8 vs BF16 GEMMs (GPU)")
+    b.add_argument("what", choices=["generate", "fp8-gemm", "scale"],
+                   help="generate: engine vs naive loop vs the limit (and --vllm: bare vLLM vs our vLLM and Ray paths); fp8-gemm: FP8 vs BF16 GEMMs (GPU); "
+                        "scale: memory and glue time of the corpus path and the Ray driver against job size (a stand-in engine)")
     _profile_args(b)
     b.add_argument("--requests", type=int, default=64, help="requests (held-out translation prompts) [64]")
     b.add_argument("--batch-size", type=int, default=None, help="batch size of the engine and the bare loop [the profile's engine.batch_size]")
@@ -300,6 +320,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--hidden", type=int, default=12288, help="fp8-gemm: hidden size [12288, a 111B model's]")
     b.add_argument("--width", type=int, default=36864, help="fp8-gemm: output width [36864]")
     b.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256, 1024], help="fp8-gemm: batch sizes")
+    b.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="scale: job sizes in requests [10000 100000 1000000]")
+    b.add_argument("--no-ray", action="store_true", help="scale: the corpus path alone (no vLLM environment needed)")
     t = sub.add_parser("translate-corpus", help="stage 05's translation outside the notebook (one job for the corpus; on a Ray cluster with engine.backend ray)")
     _profile_args(t)
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -351,6 +373,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.cmd == "reproduce":
             reproduce(args.profile, args.stages, args.force, args.overrides, progress=not args.no_progress)
+        elif args.cmd == "bench" and args.what == "scale":
+            bench_scale_command(args.profile, args.overrides, args.sizes, not args.no_ray)
         elif args.cmd == "bench" and args.what == "fp8-gemm":
             bench_fp8_gemm(args.profile, args.overrides, args.hidden, args.width, args.batches)
         elif args.cmd == "train-size":

@@ -173,8 +173,8 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
             segs = {_key(s): s for s in dict.fromkeys(_segments(chunk_records(cfg, reader, c, ntok)[2]))}  # unique, in order
             known = cache.known(list(segs))
             cache.plan(c["n"], [(k, s, min(cc.max_new_tokens, math.ceil(cc.new_tokens_per_token * ntok(s)) + 8)) for k, s in segs.items() if k not in known])
-        t_gen, toks = 0.0, 0
-        if cache.n_planned():  # one job for the whole corpus: one engine start-up (per replica), not one per chunk
+        t_gen, toks, n_req = 0.0, 0, cache.n_planned()
+        if n_req:  # one job for the whole corpus: one engine start-up (per replica), not one per chunk
             reqs = lambda: ({"id": k, "messages": translation_messages(s, cfg.prompts.translator), "max_new_tokens": m} for k, s, m in cache.planned())
             jd = job_dir(wd, "segments", reqs(), model=cfg.load_ref(model))
             t0 = time.time()
@@ -201,7 +201,7 @@ def translate_corpus(cfg: Profile, model: Optional[str] = None,  # translator (d
             write_jsonl(wd/"chunks"/f"{c['name']}.jsonl", [{"chunk": c, "stats": stats}] + rows)
     finally: cache.close()
     return {"chunks": len(chunks), "translated_now": len(pending), "work_dir": str(wd),
-            "generation_seconds": round(t_gen, 2), "new_tokens": toks,
+            "requests": n_req, "generation_seconds": round(t_gen, 2), "new_tokens": toks,
             "engine_startups": sum(e["startups"] for e in engine_runs(wd))}  # vLLM and Ray record theirs; transformers loads in this process
 
 # %% ../nbs/05_translate_corpus.ipynb #96c8eef1

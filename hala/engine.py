@@ -113,6 +113,12 @@ def engine_window(stats) -> float:
     pts = [(s["scheduled_ts"], s["last_token_ts"]) if isinstance(s, dict) else (s.scheduled_ts, s.last_token_ts) for s in stats if s is not None]
     return max(p[1] for p in pts) - min(p[0] for p in pts) if pts else float("nan")
 
+def _span(ends: list, stats) -> dict:
+    "The engine window's two ends so far (`ends`: [] or [one dict]) widened by one request's timestamps: what a long job keeps instead of every request's."
+    s = (stats["scheduled_ts"], stats["last_token_ts"]) if isinstance(stats, dict) else (stats.scheduled_ts, stats.last_token_ts)
+    return {"scheduled_ts": min(s[0], ends[0]["scheduled_ts"]), "last_token_ts": max(s[1], ends[0]["last_token_ts"])} if ends else \
+           {"scheduled_ts": s[0], "last_token_ts": s[1]}
+
 def _timing_args(ap):
     "The throughput options of a worker's command line: a job of requests to time and the batch sizes to time them at."
     ap.add_argument("--batch-sizes", help="comma-separated batch sizes")
@@ -144,7 +150,7 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
     from hala.textgen import decode_text
     eng, tok, startup, toks = llm.llm_engine, llm.get_tokenizer(), time.time() - t0, 0
     t_loop = time.time()  # from here on, everything the harness does counts: reading, generating, writing
-    queue, open_, owner, stats = list(job.pending()), {}, {}, []
+    queue, open_, owner, ends = list(job.pending()), {}, {}, []  # ends: the engine window's first and last timestamps, not one per request
     def feed(s: int):
         reqs = job.requests(s)
         ok, gen = split_requests(reqs, a.max_model_len)
@@ -162,10 +168,10 @@ def vllm_worker_main(argv: Optional[Sequence[str]] = None) -> int:
             c, st = o.outputs[0], open_[s]
             st[1][rid] = {"id": rid, "text": decode_text(tok, c.token_ids), "token_ids": list(c.token_ids), "prompt_tokens": len(o.prompt_token_ids),
                           "new_tokens": len(c.token_ids), "finish": "stop" if c.finish_reason == "stop" else "length"}
-            toks += len(c.token_ids); st[2] -= 1; stats.append(o.metrics)
+            toks += len(c.token_ids); st[2] -= 1; ends = [_span(ends, o.metrics)] if o.metrics is not None else ends
             if st[2] == 0: job.save(s, shard_results(st[0], st[1], s)); del open_[s]  # whole shards only: a kill loses no result
     log_engine(job, engine="vllm", startups=1, startup_s=round(startup, 3), generate_s=round(time.time() - t_loop, 3), new_tokens=toks,
-               engine_s=round(engine_window(stats), 3))
+               engine_s=round(engine_window(ends), 3))
     if a.throughput_job: _time_points(llm, Job.open(a.throughput_job), a, startup, startups=0)  # the engine is warm: its start-up counted once, above
     return 0
 
@@ -348,12 +354,15 @@ def _ray_result(model: str):
     return post
 
 def _fake_engine(seconds_per_row: float):
-    "What `--engine fake` puts in vLLM's place (benchmarks and tests of the driver): each request's prompt ids repeated up to its `max_new_tokens`, with the fields and timestamps of vLLM's stage."
-    def gen(row: dict) -> dict:
-        t = time.time(); time.sleep(seconds_per_row)
-        p, n = [int(x) for x in row["tokenized_prompt"]], int(row["max_new_tokens"])
-        return {**row, "generated_tokens": (p * (n // max(1, len(p)) + 1))[:n], "num_input_tokens": len(p),
-                "metrics": {"scheduled_ts": t, "last_token_ts": time.time()}}
+    "What `--engine fake` puts in vLLM's place (benchmarks and tests of the driver), batch by batch as the processor's engine stage takes them: each request's prompt ids repeated up to its `max_new_tokens`, with the fields and timestamps of vLLM's stage."
+    def gen(batch):  # a pandas DataFrame of the engine stage's input rows
+        t = time.time(); time.sleep(seconds_per_row * len(batch))
+        ps = [[int(x) for x in p] for p in batch["tokenized_prompt"]]
+        batch = batch.drop(columns=["sampling_params"])
+        batch["generated_tokens"] = [(p * (int(n) // max(1, len(p)) + 1))[:int(n)] for p, n in zip(ps, batch["max_new_tokens"])]
+        batch["num_input_tokens"] = [len(p) for p in ps]
+        batch["metrics"] = [{"scheduled_ts": t, "last_token_ts": time.time()}] * len(batch)
+        return batch
     return gen
 
 def _parts_dir(job: Job, s: int) -> Path: return job.dir/"parts"/f"shard-{s:05d}"
@@ -381,6 +390,8 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     t0 = time.time()
     job = Job.open(a.job_dir)
     pending = job.pending()
+    for d in (job.dir/"parts").glob("shard-*"):  # a shard written just before a kill may have left its parts behind
+        if job.result_path(int(d.name.split("-")[1])).exists(): shutil.rmtree(d, ignore_errors=True)
     if not pending: return 0
     need, skip = {}, set()
     for s in pending:  # one shard at a time: answer what needs no engine, count what does, skip what an earlier run's blocks answered
@@ -404,7 +415,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
         cfg = ray_processor_config(a.model, a.dtype, a.max_model_len, a.gpu_memory_utilization, a.max_num_seqs, a.tensor_parallel,
                                    a.replicas, a.batch_size, a.device, a.max_num_batched_tokens)
         out = build_processor(cfg, postprocess=post)(data)
-    else: out = data.map(_fake_engine(a.fake_seconds_per_row)).map(post)
+    else: out = data.map_batches(_fake_engine(a.fake_seconds_per_row), batch_size=a.batch_size, batch_format="pandas").map(post)  # batches of the processor's size
     run, first, toks, n, lo, hi = uuid.uuid4().hex[:8], None, 0, 0, float("inf"), float("-inf")
     for k, block in enumerate(out.iter_batches(batch_size=None, batch_format="pyarrow")):  # blocks as they finish
         if first is None: first = time.time()

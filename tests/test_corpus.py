@@ -169,3 +169,29 @@ def test_sigkilled_corpus_run_resumes_to_identical_output(tmp_path, tiny):
     assert next(r for r in got["rows"] if r["id"] == "t/r7")["status"] == "rejected"
     assert sum(h["stats"]["served_from_cache"] for h in got["heads"]) > 0  # the system prompt repeats
     assert len(list(Path(tmp_path/"b").glob("runs/toy/05_translate_corpus/work-*/jobs/*"))) == 0  # the job, now cached, is gone
+
+# ---- bounded memory: the corpus path holds a chunk and a shard, not the job ----------------------------------------
+
+def test_the_corpus_path_s_peak_memory_does_not_grow_with_the_job(tmp_path):
+    """Peak traced memory of `translate_corpus` (stand-in engine) at two job sizes 10x apart. A path that holds its job
+    (every segment, request and result at once, as it did before the plan moved to SQLite) grows about tenfold; a path
+    that streams holds one chunk and one shard at either size. The real measurement at 10k-1M requests is
+    `hala bench scale` (results/toy/bench/scale.json)."""
+    import tracemalloc
+    from transformers import AutoTokenizer
+    from hala.bench import EchoBackend, SCALE_TOKENIZER, scale_profile, scale_source
+    from hala.corpus import translate_corpus
+    tk = str(ROOT/SCALE_TOKENIZER)
+    echo = EchoBackend(AutoTokenizer.from_pretrained(tk))
+    def peak(n: int, traced: bool = True) -> int:
+        d = tmp_path/str(n)
+        cfg = scale_profile(d, scale_source(tmp_path/f"{n}.jsonl", n), tk, chunk_records=64, shard_size=64)
+        if traced: tracemalloc.start()
+        res = translate_corpus(cfg, progress=False, backend=echo)
+        got = tracemalloc.get_traced_memory()[1] if traced else 0
+        if traced: tracemalloc.stop()
+        assert res["requests"] == n, res  # every segment of the source is one request
+        return got
+    peak(128, traced=False)  # first calls' one-off allocations (templates, regexes, imports) out of the way
+    small, large = peak(400), peak(4000)
+    assert large < 1.25 * small, f"peak traced memory {small / 2**20:.1f} MiB at 400 requests, {large / 2**20:.1f} MiB at 4,000"

@@ -114,3 +114,48 @@ def test_the_lfm2_stand_ins_carry_the_config_fields_vllm_reads(toy_run):
     for role in ("lfm2-350M", "lfm2-700M", "lfm2-1.2B"):
         c = json.loads((toy_run[1]/"01_assets"/"models"/role/"config.json").read_text())
         assert c["block_dim"] == c["conv_dim"] == c["hidden_size"], (role, {k: c.get(k) for k in ("block_dim", "conv_dim", "hidden_size")})
+
+
+def _blocks(job_dir) -> list:
+    "Block files on disk (a finished shard's may linger a moment until its parts folder goes)."
+    return list((job_dir/"parts").glob("shard-*/block-*.jsonl"))
+
+
+def _answered(job_dir) -> list[str]:
+    "Ids answered on disk: in finished shards' results and in the blocks written for shards not yet finished."
+    done = {f.stem for f in (job_dir/"results").glob("shard-*.jsonl")}
+    files = list((job_dir/"results").glob("shard-*.jsonl")) + [f for f in _blocks(job_dir) if f.parent.name not in done]
+    out = []
+    for f in files:
+        try: out += [json.loads(l)["id"] for l in f.read_text().splitlines()]
+        except FileNotFoundError: pass  # a shard finished and its parts went between the listing and the read
+    return out
+
+
+def test_a_driver_killed_with_blocks_written_never_generates_an_answered_request_again(ray_head, tmp_path):
+    "Blocks smaller than shards (16 rows, shards of 64), the driver killed once several blocks are on disk: the rerun generates exactly the requests not yet answered, and every request ends with the one right result."
+    from hala.textgen import decode_text, tiny_lm
+    tok = tiny_lm()[1]; tok.save_pretrained(tmp_path/"tok")
+    reqs = [{"id": f"q{i}", "prompt_ids": [(i * 7 + k) % 200 + 3 for k in range(12)], "max_new_tokens": 6, "ignore_eos": True} for i in range(192)]
+    job = Job(tmp_path/"job", reqs, 64)
+    cmd = [str(VLLM_PY), "-c", "import sys; from hala.engine import ray_driver_main; sys.exit(ray_driver_main(sys.argv[1:]))", str(job.dir),
+           "--model", str(tmp_path/"tok"), "--engine", "fake", "--fake-seconds-per-row", "0.03", "--device", "cpu", "--address", ray_head,
+           "--max-model-len", "64", "--batch-size", "16"]
+    p = subprocess.Popen(cmd, stdout=open(tmp_path/"driver.log", "w"), stderr=subprocess.STDOUT, env={**os.environ, **ENV})
+    t0 = time.time()
+    partial = lambda: [f for f in _blocks(job.dir) if not (job.dir/"results"/f"{f.parent.name}.jsonl").exists()]
+    while not (len(_answered(job.dir)) >= 48 and partial()) and p.poll() is None and time.time() - t0 < 300: time.sleep(0.01)  # three blocks or more, one shard part-way
+    assert p.poll() is None, "the driver finished before it could be killed: " + (tmp_path/"driver.log").read_text()[-1500:]
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    before = _answered(job.dir)
+    assert 48 <= len(before) < 192 and len(before) == len(set(before)), len(before)
+    assert partial(), "no shard was part-way at the kill"  # what this test is about: answers on disk in blocks, their shard unfinished
+    r = subprocess.run(cmd[:cmd.index("--fake-seconds-per-row")] + cmd[cmd.index("--device"):], capture_output=True, text=True, env={**os.environ, **ENV}, timeout=600)
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:]
+    rec = engine_runs(job.dir)[-1]
+    assert len(engine_runs(job.dir)) == 1 and rec["requests"] == 192 - len(before), (rec, len(before))  # the killed run logged nothing; the rerun generated only the rest
+    got = job.collect()
+    assert not (job.dir/"parts").exists() or not any((job.dir/"parts").iterdir())  # every shard finished, its parts gone
+    for q in reqs:
+        ids = (q["prompt_ids"] * 2)[:6]
+        assert got[q["id"]] == {"id": q["id"], "text": decode_text(tok, ids), "token_ids": ids, "prompt_tokens": 12, "new_tokens": 6, "finish": "length"}
