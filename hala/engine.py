@@ -7,7 +7,7 @@ Docs: https://github.com/hala-recipe/hala/engine.html.md"""
 # %% ../nbs/00c_engine.ipynb #3e81ec70
 from __future__ import annotations
 
-import functools, json, os, resource, shutil, time, uuid
+import functools, json, os, resource, shutil, time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -365,6 +365,31 @@ def _fake_engine(seconds_per_row: float):
         return batch
     return gen
 
+def _rss_mb() -> dict:
+    "This process's resident memory now, in MB, split as Linux reports it: private (`RssAnon`), and shared memory mapped in (`RssShmem`: Ray's object store, whose blocks the driver reads in place)."
+    try: st = dict(l.split(":", 1) for l in open("/proc/self/status") if l.startswith(("RssAnon", "RssShmem")))
+    except OSError: return {}
+    return {k: int(v.split()[0]) / 1024 for k, v in st.items()}
+
+def _ray_writer(job_dir: str):
+    """The pipeline's last step, in Ray's workers: a batch of result rows written to its shards' parts, one atomic file per
+    shard named by a hash of the ids it answers (a retried task rewrites the same file). What goes on to the driver is
+    one small row per shard: how many requests it answered, their new tokens and the engine window's two ends, so
+    the driver never reads a block of results (nor maps it from the object store)."""
+    def write(batch):  # a pyarrow Table of `_ray_result` rows
+        import hashlib
+        import pandas as pd
+        by = {}
+        for r in batch.to_pylist(): by.setdefault(r.pop("shard"), []).append(r)
+        out = []
+        for s, rows in by.items():
+            name = hashlib.sha256("\n".join(r["id"] for r in rows).encode()).hexdigest()[:16]
+            lo, hi = min(r.pop("scheduled_ts") for r in rows), max(r.pop("last_token_ts") for r in rows)
+            write_jsonl(Path(job_dir)/"parts"/f"shard-{s:05d}"/f"block-{name}.jsonl", rows)  # on disk before it is counted
+            out.append({"shard": s, "answered": len(rows), "new_tokens": sum(r["new_tokens"] for r in rows), "lo": lo, "hi": hi})
+        return pd.DataFrame(out, columns=["shard", "answered", "new_tokens", "lo", "hi"])
+    return write
+
 def _parts_dir(job: Job, s: int) -> Path: return job.dir/"parts"/f"shard-{s:05d}"
 
 def _finish_shard(job: Job, s: int) -> None:
@@ -376,10 +401,10 @@ def _finish_shard(job: Job, s: int) -> None:
 
 def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the Ray driver (run under the vLLM environment's Python). Ray Data reads the job's pending request shards
-    itself and its workers make the engine's rows and the result rows (decoded there); the driver holds block references and a
-    count per pending shard. Each finished block's answers are written at once, per shard (`parts/`, atomic files naming the
-    requests they answer), and a shard's result file is written once all of its requests are answered: a kill loses at most the
-    blocks in flight, and a rerun skips every request already answered."""
+    itself, and its workers make the engine's rows, the result rows (decoded there) and write each finished block's answers
+    at once, per shard (`parts/`, atomic files naming the requests they answer: `_ray_writer`). The driver reads only a
+    small summary per block and holds a count per pending shard; it writes a shard's result file once all of its requests
+    are answered. A kill loses at most the blocks in flight, and a rerun skips every request already answered."""
     ap = _engine_parser("hala-ray-driver")
     ap.add_argument("--replicas", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64); ap.add_argument("--device", default="cuda")
@@ -416,22 +441,19 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
                                    a.replicas, a.batch_size, a.device, a.max_num_batched_tokens)
         out = build_processor(cfg, postprocess=post)(data)
     else: out = data.map_batches(_fake_engine(a.fake_seconds_per_row), batch_size=a.batch_size, batch_format="pandas").map(post)  # batches of the processor's size
-    run, first, toks, n, lo, hi = uuid.uuid4().hex[:8], None, 0, 0, float("inf"), float("-inf")
-    for k, block in enumerate(out.iter_batches(batch_size=None, batch_format="pyarrow")):  # blocks as they finish
+    first, toks, n, lo, hi, peak = None, 0, 0, float("inf"), float("-inf"), {}
+    done = out.map_batches(_ray_writer(str(job.dir)), batch_size=None, batch_format="pyarrow")
+    for summary in done.iter_batches(batch_size=None, batch_format="pandas"):  # a few rows per finished block, as blocks finish
         if first is None: first = time.time()
-        by_shard = {}
-        for row in block.to_pylist():
-            lo, hi = min(lo, row.pop("scheduled_ts")), max(hi, row.pop("last_token_ts"))  # the engine window: its two ends, not the rows
-            by_shard.setdefault(row.pop("shard"), []).append(row)
-            toks += row["new_tokens"]; n += 1
-        for s, rows in by_shard.items():
-            write_jsonl(_parts_dir(job, s)/f"block-{run}-{k:06d}.jsonl", rows)  # on disk before it counts
-            need[s] -= len(rows)
+        for s, k, t, l, h in zip(summary["shard"], summary["answered"], summary["new_tokens"], summary["lo"], summary["hi"]):
+            s = int(s); need[s] -= int(k); toks += int(t); n += int(k); lo, hi = min(lo, float(l)), max(hi, float(h))  # the engine window: its two ends
             if need[s] == 0: _finish_shard(job, s); del need[s]  # a shard's state goes once it is written
+        for key, mb in _rss_mb().items(): peak[key] = max(peak.get(key, 0.0), mb)
     end = time.time()
     log_engine(job, engine="ray" if a.engine == "vllm" else "ray-fake", startups=a.replicas, startup_s=round((first or end) - t0, 3),  # start-up: to the first block
                generate_s=round(end - (first or end), 3), new_tokens=toks, requests=n, engine_s=round(hi - lo, 3) if n else float("nan"),
-               driver_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+               driver_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+               driver_peak_private_mb=round(peak.get("RssAnon", float("nan")), 1), driver_peak_shared_mb=round(peak.get("RssShmem", float("nan")), 1))  # sampled after each block
     ray.shutdown()
     if need: raise HalaError(f"ray driver: {sum(need.values())} requests of {len(need)} shards came back unanswered (first shard {min(need)})")
     return 0
