@@ -11,7 +11,8 @@ import json, os, random, re
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['HalaError', 'project_root', 'is_hub_id', 'write_json_atomic', 'read_jsonl', 'write_jsonl', 'seed_everything']
+__all__ = ['HalaError', 'project_root', 'is_hub_id', 'write_json_atomic', 'read_jsonl', 'write_jsonl', 'peak_rss_mb',
+           'seed_everything']
 
 # %% ../nbs/00j_base.ipynb #95179abb
 class HalaError(Exception):
@@ -61,6 +62,14 @@ def write_jsonl(path: Path, rows) -> Path:
         f.flush(); os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
+
+def peak_rss_mb() -> float:
+    "This process's peak resident memory in MB: `VmHWM`, its own address space's high-water mark (`getrusage`'s `ru_maxrss` keeps a parent's across fork and exec, so a small child of a large process reports the parent's)."
+    try:
+        with open("/proc/self/status") as f: return round(next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024, 1)
+    except (OSError, StopIteration):
+        import resource
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 # %% ../nbs/00j_base.ipynb #423ac0f7
 def seed_everything(seed: int):

@@ -11,7 +11,7 @@ import json, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import write_json_atomic
+from .base import peak_rss_mb, write_json_atomic
 from .jobs import encode_requests, engine_runs, Job, request_settings, run_job, split_requests
 from .engine import _engine_argv, _engine_parser, _llm, _sampling, _WorkerBackend, engine_window, RayBackend, TransformersBackend, VLLMBackend
 
@@ -165,10 +165,6 @@ def scale_profile(d: Path, source: Path, tokenizer: str, chunk_records: int = 40
                                 f"corpus.chunk_records={chunk_records}", f"engine.shard_size={shard_size}",
                                 f"corpus.sources=[{{name: scale, id: {source}, config: null, split: train, limit: null, format: messages, fields: {{}}}}]"])
 
-def _peak_rss_mb() -> float:
-    import resource
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
 def scale_corpus_main(argv: Optional[Sequence[str]] = None) -> int:
     "One corpus point of `hala bench scale`, run in a process of its own: `translate_corpus` with `EchoBackend` over `scale_source(--requests)`; prints `{requests, seconds, peak_rss_mb, peak_rss_before_mb}` as JSON."
     import argparse
@@ -179,10 +175,10 @@ def scale_corpus_main(argv: Optional[Sequence[str]] = None) -> int:
     from hala.corpus import translate_corpus
     d = Path(a.dir); d.mkdir(parents=True, exist_ok=True)
     cfg = scale_profile(d, scale_source(d/"source.jsonl", a.requests), a.tokenizer)
-    before = _peak_rss_mb()
+    before = peak_rss_mb()
     t0 = time.perf_counter()
     res = translate_corpus(cfg, progress=False, backend=EchoBackend(AutoTokenizer.from_pretrained(a.tokenizer)))
-    print(json.dumps({"requests": res["requests"], "seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": _peak_rss_mb(), "peak_rss_before_mb": before}))
+    print(json.dumps({"requests": res["requests"], "seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": peak_rss_mb(), "peak_rss_before_mb": before}))
     return 0
 
 def scale_ray_point(d: Path, requests: int, tokenizer: str, python: Path, prompt_tokens: int = 150, new_tokens: int = 150, shard_size: int = 4096) -> dict:
@@ -201,7 +197,7 @@ def scale_ray_point(d: Path, requests: int, tokenizer: str, python: Path, prompt
     if rc != 0: raise RuntimeError(f"ray driver exited with {rc}: see {Path(d)/'driver.log'}")
     e = engine_runs(job.dir)[-1]
     return {"requests": e["requests"], "seconds": round(time.perf_counter() - t0, 2), "startup_s": e["startup_s"], "generate_s": e["generate_s"],
-            "peak_rss_mb": e["driver_peak_rss_mb"]}
+            "peak_rss_mb": e["driver_peak_rss_mb"], "peak_private_mb": e["driver_peak_private_mb"], "peak_shared_mb": e["driver_peak_shared_mb"]}
 
 def bench_scale(sizes: Sequence[int] = (10_000, 100_000, 1_000_000), tokenizer: str = SCALE_TOKENIZER,
                 python: Optional[Path] = None,  # the vLLM environment's Python, for the Ray driver (None: the corpus path alone)

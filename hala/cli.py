@@ -162,7 +162,7 @@ def bench_scale_command(profile: str = "toy", overrides: Sequence[str] = (), siz
     res = bench_scale(list(sizes), python=py if ray else None)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "") if os.path.exists("/proc/cpuinfo") else ""
     res.update(machine=cpu, cpus=os.cpu_count(),
-               note="peak RSS of the process (corpus: translate_corpus in a process of its own; ray: the driver), glue time per request (ray: after the first block, start-up apart); a stand-in engine, so what is timed is ours")
+               note="peak RSS (VmHWM) of the process (corpus: translate_corpus in a process of its own; ray: the driver, with its private and shared memory sampled after each block), glue time per request (ray: after the first block, start-up apart); a stand-in engine, so what is timed is ours")
     out = cfg.results_dir/"bench"/"scale.json"; out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, res)
     print(f"-> {out}, {plot_scale(res, out.with_suffix('.png'))}")

@@ -7,11 +7,11 @@ Docs: https://github.com/hala-recipe/hala/engine.html.md"""
 # %% ../nbs/00c_engine.ipynb #3e81ec70
 from __future__ import annotations
 
-import functools, json, os, resource, shutil, time
+import functools, json, os, shutil, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import HalaError, read_jsonl, write_json_atomic, write_jsonl
+from .base import HalaError, peak_rss_mb, read_jsonl, write_json_atomic, write_jsonl
 from .jobs import check_request, encode_requests, Job, log_engine, request_settings, run_job, shard_results, split_requests, too_long
 
 # %% auto #0
@@ -452,7 +452,7 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
     end = time.time()
     log_engine(job, engine="ray" if a.engine == "vllm" else "ray-fake", startups=a.replicas, startup_s=round((first or end) - t0, 3),  # start-up: to the first block
                generate_s=round(end - (first or end), 3), new_tokens=toks, requests=n, engine_s=round(hi - lo, 3) if n else float("nan"),
-               driver_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+               driver_peak_rss_mb=peak_rss_mb(),
                driver_peak_private_mb=round(peak.get("RssAnon", float("nan")), 1), driver_peak_shared_mb=round(peak.get("RssShmem", float("nan")), 1))  # sampled after each block
     ray.shutdown()
     if need: raise HalaError(f"ray driver: {sum(need.values())} requests of {len(need)} shards came back unanswered (first shard {min(need)})")
