@@ -1,4 +1,4 @@
-"""`hala bench generate`: ratios of the engine's rate to a naive loop's and to a bare decoding loop's, measured in one run.
+"""`hala bench generate`: ratios of the engine's rate to a naive loop's and to a bare decoding loop's, measured in one run; `hala bench scale`: memory and glue time per request of the corpus path and the Ray driver against job size.
 
 Docs: https://github.com/hala-recipe/hala/bench.html.md"""
 
@@ -11,7 +11,7 @@ import json, time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import peak_rss_mb, write_json_atomic
+from .base import peak_rss_mb, project_root, write_json_atomic
 from .jobs import encode_requests, engine_runs, Job, request_settings, run_job, split_requests
 from .engine import _engine_argv, _engine_parser, _llm, _sampling, _WorkerBackend, engine_window, RayBackend, TransformersBackend, VLLMBackend
 
@@ -149,6 +149,10 @@ class EchoBackend:
 
 SCALE_TOKENIZER = "data/lm_eval/fixtures/tokenizers/lfm2"  # the pico LFM2 stand-in's tokenizer and chat template (the translator's family)
 
+def _tokenizer_dir(tokenizer: str) -> str:
+    "A tokenizer folder as given, a relative one taken from the project's root (a notebook runs in nbs/)."
+    return str(tokenizer if Path(tokenizer).is_absolute() else project_root()/tokenizer)
+
 def scale_source(path: Path, segments: int) -> Path:
     "A JSONL source of `segments // 2` two-turn chats, every turn one unique English sentence: one prose segment, one request."
     words = "how does the river near the old town change in spring when the snow melts and the fields fill with water".split()
@@ -171,6 +175,7 @@ def scale_corpus_main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="hala-scale-corpus")
     ap.add_argument("dir"); ap.add_argument("--requests", type=int, required=True); ap.add_argument("--tokenizer", default=SCALE_TOKENIZER)
     a = ap.parse_args(argv)
+    a.tokenizer = _tokenizer_dir(a.tokenizer)
     from transformers import AutoTokenizer
     from hala.corpus import translate_corpus
     d = Path(a.dir); d.mkdir(parents=True, exist_ok=True)
@@ -205,7 +210,7 @@ def bench_scale(sizes: Sequence[int] = (10_000, 100_000, 1_000_000), tokenizer: 
                 progress: bool = True) -> dict:
     "`hala bench scale`: peak RSS and glue time per request of the corpus path and the Ray driver at each job size in `sizes`."
     import shutil, subprocess, sys, tempfile
-    out = {"sizes": list(sizes), "corpus": [], "ray": []}
+    out, tokenizer = {"sizes": list(sizes), "corpus": [], "ray": []}, _tokenizer_dir(tokenizer)
     root = Path(work or tempfile.mkdtemp(prefix="hala-scale-"))
     try:
         for n in sizes:
