@@ -204,11 +204,11 @@ def preflight(cfg: Profile, hub: bool = True, gpus: Optional[list[float]] = None
             problems.append(f"memory plan: stage {r['stage']} {r['step']} needs {r['total GB per GPU']:.1f} GB per GPU, over its limit of {r['limit GB']:.0f} GB")
     uses_vllm = cfg.engine.backend in ("vllm", "ray") or cfg.evaluate.backend == "vllm"
     if uses_vllm and not cfg.path(cfg.engine.vllm_python).exists():
-        problems.append(f"vLLM environment: {cfg.engine.vllm_python} not found (README, 'The vLLM environment')")
+        problems.append(f"vLLM environment: {cfg.engine.vllm_python} not found (`hala env build vllm` builds it from its lock; a run builds it when it first needs it)")
     elif cfg.engine.backend == "ray":  # Ray's driver and workers run in the vLLM environment
         import subprocess
         r = subprocess.run([str(cfg.path(cfg.engine.vllm_python)), "-c", "import ray.data.llm"], capture_output=True, text=True)
-        if r.returncode: problems.append(f"Ray: `import ray.data.llm` fails in {cfg.engine.vllm_python} (install ray[data] there: README, 'The vLLM environment')")
+        if r.returncode: problems.append(f"Ray: `import ray.data.llm` fails in {cfg.engine.vllm_python} (its lock installs ray[data]: `hala env build vllm`, README 'The vLLM environment')")
     need_disk = disk_needed(cfg)
     for what, d in (("run folder", cfg.run_dir), ("hub cache", Path(os.environ.get("HF_HUB_CACHE", Path.home()/".cache"/"huggingface"/"hub")))):
         d = next((p for p in (d, *d.parents) if p.exists()), Path("/"))

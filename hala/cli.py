@@ -17,9 +17,9 @@ from .layout import stage_done, stage_names, manifest_path, read_manifest, stage
 from .hub import setup_env
 
 # %% auto #0
-__all__ = ['LIGHTEVAL_ENV', 'select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_scale_command',
-           'bench_fp8_gemm', 'translate_command', 'hub_command', 'docs_command', 'pin_command',
-           'lighteval_fixture_command', 'check_command', 'verify_command', 'audit_command', 'main']
+__all__ = ['select_stages', 'StageFailed', 'run_stage', 'reproduce', 'bench', 'bench_scale_command', 'bench_fp8_gemm',
+           'translate_command', 'hub_command', 'docs_command', 'pin_command', 'lighteval_fixture_command',
+           'env_command', 'check_command', 'verify_command', 'audit_command', 'main']
 
 # %% ../nbs/00a_cli.ipynb #b44783a4
 def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
@@ -37,6 +37,22 @@ def select_stages(wanted: Optional[Sequence[str]] = None) -> list[str]:
 class StageFailed(Exception):
     "A stage notebook raised: the message names the stage, the cell and the error."
 
+def _stage_kernel_manager(sockets: str):
+    """The kernel manager of a stage's kernel: the kernel on local IPC sockets under `sockets` (a private folder) rather than TCP on
+    loopback, so nothing of a run is readable on the network and ipykernel has no unencrypted TCP to warn about; and, in
+    that kernel alone, tqdm's hint that ipywidgets is missing silenced: a headless run has no widgets to draw, and tqdm
+    draws its text bars into the stage's log, as it does without the hint."""
+    import os
+    from jupyter_client.manager import AsyncKernelManager
+    class StageKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            self.transport, self.ip = "ipc", str(Path(sockets)/"k")
+            env = dict(kw.get("env") or os.environ)
+            env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:IProgress not found"]))
+            kw["env"] = env
+            return await super().start_kernel(**kw)
+    return StageKernelManager
+
 def run_stage(cfg: Profile, stage: str, overrides: Sequence[str] = (), force: bool = False,
               label: str = "", progress: bool = True, variant: Optional[str] = None) -> float:
     "Execute one stage notebook (for one fan-out value) with papermill; returns seconds taken, raises `StageFailed`."
@@ -50,9 +66,11 @@ def run_stage(cfg: Profile, stage: str, overrides: Sequence[str] = (), force: bo
     params = {"profile": cfg.profile, "overrides": ";".join(overrides), "force": force}
     if variant is not None: params[stage_fanout(stage)[0]] = variant
     t0 = time.time()
+    import shutil, tempfile
+    sockets = tempfile.mkdtemp(prefix="hala-kernel-")  # short: a socket's path must stay under 107 characters
     with open(log, "w", encoding="utf-8") as lf:
         try:
-            pm.execute_notebook(nbs/f"{stage}.ipynb", out, cwd=str(nbs), kernel_name="python3",
+            pm.execute_notebook(nbs/f"{stage}.ipynb", out, cwd=str(nbs), kernel_name="python3", kernel_manager_class=_stage_kernel_manager(sockets),
                                 parameters=params,
                                 progress_bar={"desc": label or stage, "leave": True, "unit": "cell", "file": sys.stderr}
                                 if progress else False,
@@ -60,6 +78,7 @@ def run_stage(cfg: Profile, stage: str, overrides: Sequence[str] = (), force: bo
         except PapermillExecutionError as e:
             raise StageFailed(f"stage {tag} failed in cell {e.exec_count} ({e.ename}: {e.evalue.strip().splitlines()[0] if e.evalue.strip() else ''}); "
                               f"executed copy with the traceback: {out}; kernel log: {log}") from None
+        finally: shutil.rmtree(sockets, ignore_errors=True)
     if read_manifest(cfg, stage, variant) is None:
         raise StageFailed(f"stage {tag} finished without writing its manifest ({manifest_path(cfg, stage, variant)})")
     return time.time() - t0
@@ -225,24 +244,31 @@ def pin_command(profile: str = "paper", overrides: Sequence[str] = ()) -> dict:
     print(f"hala pin: {sum(len(v) for v in pins.values())} commits written to {revisions_file(cfg)}")
     return pins
 
-LIGHTEVAL_ENV = ".venv-lighteval"  # lighteval's own environment (data/env/lighteval.txt)
-
-def lighteval_fixture_command(env: str = LIGHTEVAL_ENV) -> Path:
+def lighteval_fixture_command() -> Path:
     """`hala lighteval-fixture`: regenerate `data/lm_eval/fixtures/lighteval_strings.json` with lighteval itself (its prompt
-    functions, prompt manager and tokenization, in plain-text and chat mode), in its own environment, which it creates
-    from `data/env/lighteval.txt` when it is missing or incomplete (never when it imports lighteval already)."""
+    functions, prompt manager and tokenization, in plain-text and chat mode), in its own environment (`.venv-lighteval`,
+    built from `data/env/lighteval.lock` on first use: `hala.envs.ensure_env`)."""
     import subprocess
-    root = project_root(); py = root/env/"bin"/"python"
-    if not py.exists() or subprocess.run([str(py), "-c", "import lighteval"], capture_output=True).returncode:
-        print(f"hala lighteval-fixture: creating {env} from data/env/lighteval.txt (a few minutes) ...", flush=True)
-        if not py.exists(): subprocess.run([sys.executable, "-m", "venv", str(root/env)], check=True)
-        p = subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(root/"data"/"env"/"lighteval.txt")], capture_output=True, text=True)
-        if p.returncode: raise HalaError(f"installing lighteval into {env} failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+    from hala.envs import ensure_env
+    root = project_root(); py = ensure_env("lighteval", root)
     p = subprocess.run([str(py), str(root/"data"/"lm_eval"/"fixtures"/"make_lighteval_strings.py")], capture_output=True, text=True)
     if p.returncode: raise HalaError(f"make_lighteval_strings.py failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
     out = root/"data"/"lm_eval"/"fixtures"/"lighteval_strings.json"
     print(f"hala lighteval-fixture: {p.stdout.strip()} -> {out}")
     return out
+
+def env_command(action: str, names: Sequence[str] = ()) -> None:
+    "`hala env build|lock|status`: build side environments from their locks (those missing or behind their lock), rewrite the locks, or show each one's state."
+    from hala.envs import ensure_env, env_state, lock_envs, side_env
+    if action == "lock":
+        for n, f in lock_envs(names or None).items(): print(f"hala env: {n}: {f}")
+        return
+    names = list(names or ["hub", "vllm", "lighteval"])
+    for n in names:
+        if action == "build": print(f"hala env: {side_env(n).folder}: {ensure_env(n)}")
+        else:
+            s = side_env(n)
+            print(f"hala env: {s.name}: {s.folder} {env_state(s)} (lock {s.lock})")
 
 def check_command(profile: str = "toy", overrides: Sequence[str] = ()) -> list[str]:
     "`hala check`: print each missing prerequisite of a run of the profile (hub, models, GPUs, memory plan, vLLM, disk) on a line."
@@ -338,6 +364,9 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="build the site of a profile's run offline: every executed stage notebook as a page, and an index")
     _profile_args(d)
     sub.add_parser("lighteval-fixture", help="regenerate data/lm_eval/fixtures/lighteval_strings.json with lighteval itself (in its own environment, made on first use)")
+    ev = sub.add_parser("env", help="build the side environments from their locks (hub, vllm, lighteval), rewrite the locks (lock), or show their state")
+    ev.add_argument("action", choices=["build", "lock", "status"])
+    ev.add_argument("names", nargs="*", help="hub, vllm (this machine's build), vllm-cpu, vllm-gpu, lighteval; for lock also main [all]")
     pn = sub.add_parser("pin", help="write the current commit of every hub id the profile names to its pins file (hub.revisions)")
     _profile_args(pn, "paper")
     h = sub.add_parser("hub", help="start, stop or show the local hub of a profile's run folder (hub.endpoint: local)")
@@ -399,6 +428,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             pin_command(args.profile, args.overrides)
         elif args.cmd == "lighteval-fixture":
             lighteval_fixture_command()
+        elif args.cmd == "env":
+            env_command(args.action, args.names)
         elif args.cmd == "verify-release":
             verify_command(args.profile, args.overrides, args.sizes, args.force)
         elif args.cmd == "audit-corpus":

@@ -204,9 +204,11 @@ class _WorkerBackend:
     "A backend that runs a job folder in a worker process under the vLLM environment's Python and follows its result files."
     worker, module = "", "hala.engine"  # the function the worker runs, and its module
     def __init__(self, model: str, python: str | Path, args: list[str], env: Optional[dict] = None, tokenizer=None):
-        self.model, self.python, self.args, self.env, self._tok = str(model), Path(python), args, env or {}, tokenizer
+        from hala.envs import env_python
+        self.model, self.args, self.env, self._tok = str(model), args, env or {}, tokenizer
+        self.python = env_python(python, "vllm")  # the project's .venv-vllm is built from this machine's lock when missing
         if not self.python.exists():
-            raise HalaError(f"no vLLM environment at {self.python}: create it as the README says (section 'The vLLM environment')")
+            raise HalaError(f"no vLLM environment at {self.python}: `hala env build vllm` builds the project's own (README, 'The vLLM environment')")
 
     @property
     def tokenizer(self):

@@ -151,10 +151,9 @@ def start_hub(cfg: Profile, timeout: float = 90) -> tuple[str, bool]:
         fcntl.flock(lock, fcntl.LOCK_EX)  # DDP processes start together: the first starts the server, the others find it
         st = hub_status(cfg)
         if st: return st["endpoint"], False
-        py = cfg.path(cfg.hub.python)
-        if not py.exists():
-            raise HalaError(f"the local hub's environment is missing ({cfg.hub.python}): python3.11 -m venv .venv-hub && "
-                            ".venv-hub/bin/pip install -r data/env/hub.txt && .venv-hub/bin/pip install --no-deps -e . (README)")
+        from hala.envs import env_python
+        py = env_python(cfg.path(cfg.hub.python), "hub")  # the project's .venv-hub is built from its lock when missing
+        if not py.exists(): raise HalaError(f"the local hub's environment is missing ({cfg.hub.python}): `hala env build hub` builds the project's own (README)")
         for _ in range(5):
             got = _spawn(cfg, py, timeout)
             if got: break

