@@ -430,6 +430,10 @@ def ray_driver_main(argv: Optional[Sequence[str]] = None) -> int:
         need[s] = sum(r["id"] not in answered for r in ok)
         if need[s] == 0: _finish_shard(job, s); del need[s]
     if not need: return 0
+    # Ray starts a driver's workers with `uv run` in the project when any ancestor of the driver is `uv run`
+    # (ray/_private/runtime_env/uv_runtime_env_hook.py, `_get_uv_run_cmdline`; on by default, ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV):
+    # under `uv run hala ...` they would start in the main environment, which has no Ray. They belong in this one, the driver's.
+    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
     import ray
     address = a.address or os.environ.get("RAY_ADDRESS") or None
     if not address: os.environ.setdefault("RAY_worker_niceness", "0")  # Ray runs its workers (the engine among them) at nice 15, below its own control processes; a Ray of this job's own keeps them level
