@@ -137,10 +137,14 @@ def ensure_env(name: str, root: Optional[Path] = None) -> Path:
         return py
 
 def env_python(path, name: str, root: Optional[Path] = None) -> Path:
-    "`path` (a profile's or caller's interpreter of side environment `name`): built on demand when it is that environment's own Python and missing; else as given."
+    """`path` (a profile's or caller's interpreter of side environment `name`) as it is, unless it is the project's own
+    environment of that name and that is missing, unfinished or behind its lock: then `ensure_env` first. Cheap when there
+    is nothing to do: no import is tried (one the README's pip lines built, with no mark, is taken as it is)."""
     root = root or project_root(); p = Path(path); p = p if p.is_absolute() else root/p
-    own = root/side_env(name).folder/"bin"/"python"
-    return ensure_env(name, root) if p == own and env_state(side_env(name), root) not in ("complete", "pip") else p
+    spec = side_env(name); d = root/spec.folder
+    if p != d/"bin"/"python": return p
+    if p.exists() and not (d/BUILDING).exists() and (not (d/MARKER).exists() or env_state(spec, root) == "complete"): return p
+    return ensure_env(name, root)
 
 # %% ../nbs/00v_envs.ipynb #9ee53e2b
 def lock_envs(names=None, root: Optional[Path] = None) -> dict:
