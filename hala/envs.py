@@ -82,14 +82,15 @@ def lock_digest(spec: SideEnv, root: Optional[Path] = None) -> str:
 MARKER, BUILDING = "hala-env.json", "hala-env.building"  # a built environment's mark (its lock's digest); a build under way, or killed
 
 def env_state(spec: SideEnv, root: Optional[Path] = None) -> str:
-    """What is there: `complete` (built from the present lock), `pip` (built another way, by the README's pip lines, and
-    imports its module: used as it is), `stale` (built from an older lock), `incomplete` (a folder a build left unfinished), `missing`."""
+    """What is there: `complete` (built from the present lock, byte-compiled), `pip` (built another way, by the README's pip
+    lines, and imports its module: used as it is), `stale` (built from an older lock, or before builds byte-compiled),
+    `incomplete` (a folder a build left unfinished), `missing`."""
     root = root or project_root(); d = root/spec.folder; py = d/"bin"/"python"
     if not py.exists(): return "incomplete" if d.exists() else "missing"
     if (d/BUILDING).exists(): return "incomplete"
     try: mark = json.loads((d/MARKER).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError): mark = None
-    if mark is not None: return "complete" if mark.get("lock") == lock_digest(spec, root) else "stale"
+    if mark is not None: return "complete" if mark.get("lock") == lock_digest(spec, root) and mark.get("bytecode") else "stale"
     ok = subprocess.run([str(py), "-c", f"import {spec.probe}"], capture_output=True).returncode == 0
     return "pip" if ok else "incomplete"
 
@@ -129,9 +130,11 @@ def ensure_env(name: str, root: Optional[Path] = None) -> Path:
             shutil.rmtree(d, ignore_errors=True)
             _uv(["venv", "--quiet", "--python", sys.executable if sys.version_info[:2] == (3, 11) else "3.11", str(d)], f"creating {spec.folder}")
         (d/BUILDING).touch()  # until the mark is written: a killed build is taken up again, never used
-        _uv(["pip", "sync", "--python", str(py), *_links_args(spec), str(root/spec.lock)], spec.lock)
+        # byte-compiled here, as pip does: uv leaves it to the first import, and where PYTHONDONTWRITEBYTECODE is set (as on
+        # CI machines) every worker would compile torch's and vLLM's sources afresh
+        _uv(["pip", "sync", "--compile-bytecode", "--python", str(py), *_links_args(spec), str(root/spec.lock)], spec.lock)
         _uv(["pip", "install", "--quiet", "--python", str(py), "--no-deps", "-e", str(root)], f"installing hala into {spec.folder}")  # the workers import hala
-        (d/MARKER).write_text(json.dumps({"lock": digest, "env": spec.name}) + "\n", encoding="utf-8")
+        (d/MARKER).write_text(json.dumps({"lock": digest, "env": spec.name, "bytecode": True}) + "\n", encoding="utf-8")
         (d/BUILDING).unlink(missing_ok=True)
         print(f"hala env: {spec.folder} ready ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
         return py

