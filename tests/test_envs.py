@@ -55,7 +55,7 @@ def test_the_environments_are_byte_compiled_at_install():
     """Every module of transformers in the environment running the tests (uv.lock's: `compile-bytecode` in pyproject.toml)
     and of olah in the local hub's (built by `hala env build`), imported or not, has its bytecode on disk, as pip leaves
     it: uv otherwise compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (CI machines, containers) every process
-    compiled its imports afresh (the suite ran 52.6 minutes instead of 43)."""
+    compiled its imports afresh (CI took 52.6 minutes; byte-compiled, 36.2)."""
     import subprocess, sys
     assert hala("env", "build", "hub").returncode == 0
     for py, pkg in ((sys.executable, "transformers"), (ROOT/".venv-hub"/"bin"/"python", "olah")):
