@@ -81,16 +81,18 @@ def lock_digest(spec: SideEnv, root: Optional[Path] = None) -> str:
 
 MARKER, BUILDING = "hala-env.json", "hala-env.building"  # a built environment's mark (its lock's digest); a build under way, or killed
 
-def env_state(spec: SideEnv, root: Optional[Path] = None) -> str:
+def env_state(spec: SideEnv, root: Optional[Path] = None, probe: bool = True) -> str:
     """What is there: `complete` (built from the present lock, byte-compiled), `pip` (built another way, by the README's pip
     lines, and imports its module: used as it is), `stale` (built from an older lock, or before builds byte-compiled),
-    `incomplete` (a folder a build left unfinished), `missing`."""
+    `incomplete` (a folder a build left unfinished), `missing`. With `probe=False` an environment with no mark is `pip`
+    without starting its Python to try the import (`env_python`'s cheap path)."""
     root = root or project_root(); d = root/spec.folder; py = d/"bin"/"python"
     if not py.exists(): return "incomplete" if d.exists() else "missing"
     if (d/BUILDING).exists(): return "incomplete"
     try: mark = json.loads((d/MARKER).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError): mark = None
     if mark is not None: return "complete" if mark.get("lock") == lock_digest(spec, root) and mark.get("bytecode") else "stale"
+    if not probe and not (d/MARKER).exists(): return "pip"
     ok = subprocess.run([str(py), "-c", f"import {spec.probe}"], capture_output=True).returncode == 0
     return "pip" if ok else "incomplete"
 
@@ -144,10 +146,8 @@ def env_python(path, name: str, root: Optional[Path] = None) -> Path:
     environment of that name and that is missing, unfinished or behind its lock: then `ensure_env` first. Cheap when there
     is nothing to do: no import is tried (one the README's pip lines built, with no mark, is taken as it is)."""
     root = root or project_root(); p = Path(path); p = p if p.is_absolute() else root/p
-    spec = side_env(name); d = root/spec.folder
-    if p != d/"bin"/"python": return p
-    if p.exists() and not (d/BUILDING).exists() and (not (d/MARKER).exists() or env_state(spec, root) == "complete"): return p
-    return ensure_env(name, root)
+    if p != root/side_env(name).folder/"bin"/"python": return p
+    return p if env_state(side_env(name), root, probe=False) in ("complete", "pip") else ensure_env(name, root)
 
 # %% ../nbs/00v_envs.ipynb #9ee53e2b
 def lock_envs(names=None, root: Optional[Path] = None) -> dict:
